@@ -1,0 +1,1 @@
+"""The LangGraph fix loop: state, nodes, routing and prompt templates."""

@@ -1,0 +1,85 @@
+"""The `r1agent` command. Each subcommand lives in its own module and is imported on use.
+
+Exit codes: 0 success (a verified fix), 1 no result (no verified fix), 2 bad input or setup.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from r1agent import __version__
+from r1agent.errors import R1AgentError
+
+# name -> "module:attribute". A subcommand is listed here only once it works.
+COMMANDS: dict[str, str] = {
+    "config": "r1agent.commands.config:config",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when used (keeps --help fast)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+class AppContext:
+    """What every subcommand needs: the repo it runs in and the flag layer of the settings."""
+
+    def __init__(self, repo: Path, assignments: tuple[str, ...]):
+        self.repo = repo
+        self.assignments = assignments
+
+    def load(self, **flags):
+        """Load the layered settings, with this command's flags as the top layer."""
+        from r1agent.settings import load_settings, parse_assignments
+
+        layer = parse_assignments(self.assignments)
+        layer.update({k: v for k, v in flags.items() if v is not None})
+        return load_settings(repo=self.repo, flags=layer)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="r1agent")
+@click.option(
+    "-C", "--repo", "repo", type=click.Path(file_okay=False, path_type=Path), default=".",
+    help="Run as if started in this directory.",
+)
+@click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Override a setting, e.g. budget.rounds=5.")
+@click.pass_context
+def cli(ctx: click.Context, repo: Path, assignments: tuple[str, ...]) -> None:
+    """r1agent: turn an issue into a test-verified patch with DeepSeek-R1.
+
+    \b
+    Exit codes: 0 success, 1 no verified result, 2 bad input or setup.
+    """
+    ctx.obj = AppContext(repo.resolve(), assignments)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="r1agent", standalone_mode=False)
+    except R1AgentError as e:
+        click.echo(f"r1agent: error: {e}", err=True)
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        click.echo("r1agent: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo("r1agent: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""One module per CLI subcommand; each stays thin and calls into the packages."""

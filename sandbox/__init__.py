@@ -1,0 +1,1 @@
+"""Where code runs: Docker and local backends, images, exec, test runs and reports."""

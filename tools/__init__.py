@@ -1,0 +1,1 @@
+"""The repository as the agent sees it: symbol index, repo map, localization, edits, git."""
