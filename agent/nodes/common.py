@@ -1,0 +1,62 @@
+"""Helpers every node uses: a thread-safe event emitter and the runtime type."""
+
+from __future__ import annotations
+
+import threading
+
+from langgraph.runtime import Runtime
+
+from r1agent.events import Event, EventSink
+from r1agent.sandbox import TestReport
+
+from ..services import Services
+from ..state import TestOutcome
+
+AgentRuntime = Runtime[Services]
+
+
+def emitter(runtime: AgentRuntime) -> EventSink:
+    """The graph's custom stream writer, made safe to call from sandbox worker threads."""
+    lock = threading.Lock()
+    write = runtime.stream_writer
+
+    def emit(event: Event) -> None:
+        with lock:
+            write(event)
+
+    return emit
+
+
+def outcome(report: TestReport) -> TestOutcome:
+    return TestOutcome(
+        tests=dict(report.tests), exit_code=report.exit_code,
+        output_tail=report.output_tail, duration_s=report.duration_s,
+    )
+
+
+def failing(tests: dict[str, str]) -> list[str]:
+    return sorted(t for t, s in tests.items() if s in ("failed", "error"))
+
+
+def ask_model(runtime: AgentRuntime, state, messages: list, n: int, purpose: str):
+    """One R1 request; returns the completion and the state's updated token usage."""
+    from r1agent.events import Phase
+
+    svc, emit = runtime.context, emitter(runtime)
+    emit(Phase("thinking", f"R1 is thinking ({purpose}, {n} candidate{'s' if n > 1 else ''})"))
+    completion = svc.model.complete(messages, n=n, on_event=emit, cancel=svc.cancel)
+    u = completion.usage
+    svc.record("model_call", {
+        "purpose": purpose, "round": state.round, "messages": [m.__dict__ for m in messages],
+        "choices": [{"reasoning": c.reasoning, "answer": c.answer, "finish_reason": c.finish_reason}
+                    for c in completion.choices],
+        "usage": u.__dict__,
+    })
+    return completion, state.usage.add(u.prompt_tokens, u.completion_tokens, u.reasoning_tokens)
+
+
+def chat_messages(turns) -> list:
+    """State turns back into the client's message type."""
+    from r1agent.llm import ChatMessage
+
+    return [ChatMessage(role=t.role, content=t.content) for t in turns]

@@ -1,0 +1,91 @@
+"""Apply and test: every candidate of the round in its own sandbox, in parallel; targeted
+tests first, the full suite only for candidates that pass them."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from r1agent.events import CandidateVerdict, EditsParsed, Phase, SandboxStarted, TestProgress
+from r1agent.sandbox import PatchError, grade
+from r1agent.tools.edits import apply_answer
+
+from ..state import Candidate, FixState
+from ..targets import unmet
+from .common import AgentRuntime, emitter, failing, outcome
+
+_COMMIT_LINE = re.compile(r"^\s*\**commit\**\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def _counts(tests: dict[str, str]) -> tuple[int, int]:
+    return sum(s == "passed" for s in tests.values()), len(failing(tests))
+
+
+def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate) -> Candidate:
+    svc, emit = runtime.context, emitter(runtime)
+    cand = cand.model_copy()
+    m = _COMMIT_LINE.search(cand.answer)
+    cand.commit_message = m.group(1).strip().strip("`") if m else ""
+    edits = apply_answer(cand.answer, Path(state.base_dir))
+    emit(EditsParsed(cand.index, edits.ok, tuple(edits.files), edits.feedback))
+    if not edits.ok or not edits.patch.strip():
+        cand.status, cand.edit_feedback = "malformed", edits.feedback or "No edit blocks were found in the answer."
+        emit(CandidateVerdict(cand.index, cand.status, summary=cand.edit_feedback.splitlines()[0]))
+        return cand
+    cand.patch, cand.files, cand.edit_feedback = edits.patch, sorted(edits.files), edits.feedback
+    with svc.sandbox.create(f"{state.run_id}-{cand.key}") as sb:
+        emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
+        try:
+            if state.repro_patch:
+                sb.apply_patch(state.repro_patch)
+            sb.apply_patch(cand.patch)
+        except PatchError as e:
+            cand.status, cand.edit_feedback = "malformed", f"The patch did not apply: {e}"
+            emit(CandidateVerdict(cand.index, cand.status, summary=str(e)))
+            return cand
+        if state.target_tests:
+            emit(TestProgress(cand.index, "targeted"))
+            targeted = sb.run_tests(state.target_tests)
+            emit(TestProgress(cand.index, "targeted", *_counts(targeted.tests), done=True))
+            if unmet(state.target_tests, targeted.tests):
+                cand.report, cand.status = outcome(targeted), "failed"
+                cand.still_failing = unmet(state.target_tests, targeted.tests)
+                emit(CandidateVerdict(cand.index, "failed", summary=f"targeted tests fail: {', '.join(cand.still_failing)}"))
+                return cand
+        emit(TestProgress(cand.index, "full"))
+        full = sb.run_tests(None)
+        emit(TestProgress(cand.index, "full", *_counts(full.tests), done=True))
+    g = grade(state_baseline_report(state), full)
+    cand.report = outcome(full)
+    cand.pass_to_fail = sorted(g.pass_to_fail)
+    cand.still_failing = unmet(state.target_tests, full.tests)
+    cand.fail_to_pass = sorted(set(g.fail_to_pass) | {t for t in state.target_tests if t not in cand.still_failing})
+    if cand.pass_to_fail:
+        cand.status = "regressed"
+    elif cand.still_failing:
+        cand.status = "failed"
+    else:
+        cand.status = "verified" if state.target_tests else "plausible"
+    emit(CandidateVerdict(cand.index, cand.status, tuple(cand.fail_to_pass), tuple(cand.pass_to_fail)))
+    return cand
+
+
+def state_baseline_report(state: FixState):
+    from r1agent.sandbox import TestReport
+
+    b = state.baseline
+    return TestReport.from_tests(b.tests) if b else TestReport.from_tests({})
+
+
+def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
+    svc, emit = runtime.context, emitter(runtime)
+    pending = [c for c in state.candidates if c.round == state.round]
+    emit(Phase("testing", f"testing {len(pending)} candidate(s) in parallel sandboxes"))
+    workers = max(1, min(len(pending), svc.settings.sandbox.parallel))
+    with ThreadPoolExecutor(workers, thread_name_prefix="candidate") as pool:
+        checked = list(pool.map(lambda c: check_candidate(state, runtime, c), pending))
+    by_key = {c.key: c for c in checked}
+    for c in checked:
+        svc.record("candidate", c.model_dump())
+    return {"candidates": [by_key.get(c.key, c) for c in state.candidates]}

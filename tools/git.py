@@ -1,0 +1,196 @@
+"""Git work for the hand-off, through GitPython. Nothing here runs before a fix is accepted,
+except read-only checks; every write first proves it cannot clobber uncommitted work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import git
+
+from r1agent.errors import RepoError
+
+
+def open_repo(path: Path) -> git.Repo:
+    """The git repo at ``path`` (its top level), or a one-line RepoError."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepoError(f"{path} is not inside a git repository (run `git init`, or pass -C DIR)") from None
+    if repo.bare:
+        raise RepoError(f"{path} is a bare repository; r1agent needs a working tree")
+    return repo
+
+
+def head_commit(repo: git.Repo) -> str:
+    """HEAD's sha, or '' in a repo with no commits yet."""
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:
+        return ""
+
+
+def is_dirty(repo: git.Repo) -> bool:
+    return repo.is_dirty(untracked_files=False)
+
+
+def _run_apply(repo_dir: Path, patch: str, *args: str) -> tuple[bool, str]:
+    with tempfile.NamedTemporaryFile("w", suffix=".patch", delete=False, encoding="utf-8") as f:
+        f.write(patch)
+        name = f.name
+    try:
+        git.Repo(repo_dir).git.apply(*args, name)
+        return True, ""
+    except git.GitCommandError as e:
+        return False, (e.stderr or str(e)).strip().replace("\n", "; ")
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def patch_files(patch: str) -> list[str]:
+    """The paths a git-style patch touches (new names for renames and creations)."""
+    files: list[str] = []
+    for line in patch.splitlines():
+        if line.startswith("+++ ") and line[4:].strip() != "/dev/null":
+            files.append(line[4:].strip().removeprefix("b/"))
+        elif line.startswith("--- ") and line[4:].strip() != "/dev/null":
+            path = line[4:].strip().removeprefix("a/")
+            if path not in files:
+                files.append(path)
+    return list(dict.fromkeys(files))
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+@dataclass
+class Handoff:
+    """What a hand-off did, kept so that `r1agent undo` can revert exactly that."""
+
+    run_id: str
+    repo: str
+    mode: str  # "worktree" | "branch"
+    patch: str
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256 after the hand-off
+    branch: str = ""
+    commit: str = ""
+    previous_branch_head: str = ""
+    at: float = field(default_factory=time.time)
+
+
+def apply_to_worktree(repo: git.Repo, patch: str, run_id: str) -> Handoff:
+    """Apply to the working tree (not the index). Refuses, changing nothing, on any conflict."""
+    root = Path(repo.working_tree_dir)
+    ok, why = _run_apply(root, patch, "--check")
+    if not ok:
+        raise RepoError(f"the patch no longer applies to your working tree: {why}")
+    ok, why = _run_apply(root, patch)
+    if not ok:
+        raise RepoError(f"git apply failed: {why}")
+    files = {p: _digest(root / p) for p in patch_files(patch)}
+    return Handoff(run_id=run_id, repo=str(root), mode="worktree", patch=patch, files=files)
+
+
+def commit_worktree_files(repo: git.Repo, handoff: Handoff, message: str) -> Handoff:
+    """Commit exactly the files the hand-off touched on the current branch."""
+    paths = [p for p in handoff.files if (Path(repo.working_tree_dir) / p).exists()]
+    removed = [p for p in handoff.files if p not in paths]
+    if paths:
+        repo.index.add(paths)
+    if removed:
+        repo.index.remove(removed)
+    handoff.commit = repo.index.commit(message).hexsha
+    return handoff
+
+
+def commit_on_branch(repo: git.Repo, patch: str, branch: str, message: str, run_id: str) -> Handoff:
+    """Create ``branch`` from HEAD and commit the patch there, in a temporary worktree, so the
+    user's checkout, index and uncommitted files are never touched."""
+    if not head_commit(repo):
+        raise RepoError("--branch needs at least one commit to branch from")
+    if is_dirty(repo):
+        raise RepoError("the working tree has uncommitted changes; commit or stash them, or run without --branch")
+    if branch in repo.heads:
+        raise RepoError(f"branch {branch!r} already exists; choose another --branch name")
+    with tempfile.TemporaryDirectory(prefix="r1agent-wt-") as tmp:
+        wt = Path(tmp) / "wt"
+        repo.git.worktree("add", "-q", "-b", branch, str(wt), "HEAD")
+        try:
+            ok, why = _run_apply(wt, patch, "--index")
+            if not ok:
+                raise RepoError(f"the patch does not apply to HEAD: {why}")
+            sha = git.Repo(wt).index.commit(message).hexsha
+        except Exception:
+            repo.git.worktree("remove", "--force", str(wt))
+            repo.git.branch("-D", branch)
+            raise
+        repo.git.worktree("remove", "--force", str(wt))
+    return Handoff(run_id=run_id, repo=str(repo.working_tree_dir), mode="branch", patch=patch, branch=branch, commit=sha)
+
+
+def save_handoff(state_dir: Path, handoff: Handoff) -> Path:
+    path = _handoff_path(state_dir, handoff.repo)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(asdict(handoff), indent=2), encoding="utf-8")
+    return path
+
+
+def _handoff_path(state_dir: Path, repo_dir: str) -> Path:
+    key = hashlib.sha256(str(Path(repo_dir).resolve()).encode()).hexdigest()[:16]
+    return state_dir / "handoffs" / f"{key}.json"
+
+
+def undo_last(repo: git.Repo, state_dir: Path) -> Handoff:
+    """Revert the last hand-off in this repo, only if nothing changed since."""
+    path = _handoff_path(state_dir, repo.working_tree_dir)
+    if not path.is_file():
+        raise RepoError("nothing to undo: no r1agent hand-off recorded for this repository")
+    h = Handoff(**json.loads(path.read_text(encoding="utf-8")))
+    root = Path(repo.working_tree_dir)
+    if h.mode == "branch":
+        if h.branch not in repo.heads:
+            raise RepoError(f"branch {h.branch!r} is gone; nothing to undo")
+        if repo.heads[h.branch].commit.hexsha != h.commit:
+            raise RepoError(f"branch {h.branch!r} has moved since the hand-off; not deleting it")
+        if not repo.head.is_detached and repo.active_branch.name == h.branch:
+            raise RepoError(f"branch {h.branch!r} is checked out; switch away from it first")
+        repo.git.branch("-D", h.branch)
+    else:
+        changed = [p for p, d in h.files.items() if _digest(root / p) != d]
+        if changed:
+            raise RepoError(f"{changed[0]} changed since the hand-off; undo refused to keep your edits")
+        if h.commit:
+            if head_commit(repo) != h.commit:
+                raise RepoError("HEAD moved since the hand-off commit; undo refused")
+            repo.git.reset("--soft", "HEAD~1")
+            repo.git.reset("-q", "HEAD", "--", *h.files)  # unstage; the files stay for the reverse apply
+        ok, why = _run_apply(root, h.patch, "-R")
+        if not ok:
+            raise RepoError(f"cannot reverse the patch: {why}")
+    path.unlink()
+    return h
+
+
+def worktree_files(repo_dir: Path) -> list[str]:
+    """Tracked plus untracked-not-ignored files, as they are now: what a snapshot holds."""
+    out = git.Repo(repo_dir).git.ls_files("-z", "--cached", "--others", "--exclude-standard")
+    root = Path(repo_dir)
+    return sorted(p for p in dict.fromkeys(out.split("\0")) if p and (root / p).is_file())
+
+
+def export_snapshot(repo_dir: Path, dest: Path) -> list[str]:
+    """Copy HEAD plus uncommitted changes (honouring .gitignore) into ``dest``, read-only for
+    the user's repo. The copy is the base every candidate patch is made against."""
+    import shutil
+
+    files = worktree_files(repo_dir)
+    for rel in files:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(repo_dir) / rel, target, follow_symlinks=False)
+    return files
