@@ -19,6 +19,7 @@ from r1agent.events import AnswerDelta, Event, ReasoningDelta
 from r1agent.settings import Settings
 
 from .graph import build_graph
+from .prompting import render
 from .records import RunLog, RunMeta, new_run_id, read_meta, runs_dir, write_meta
 from .services import Services
 from .state import Candidate, FixState, HandoffRequest, TestOutcome, TokenUsage, Turn
@@ -129,6 +130,29 @@ class FixRun:
         final = self.state()
         self._finish(final)
         return final
+
+    def follow_up(self, text: str) -> None:
+        """Continue this thread with a follow-up instruction: the conversation grows, the base
+        becomes the working tree as it is now, and the loop re-enters at propose."""
+        from r1agent.tools.git import export_snapshot
+
+        state = self.state()
+        if state is None or state.exit_code is None:
+            raise InputError("the run is still going; wait for it to finish before a follow-up")
+        base = self.services.run_dir / f"base-{state.round}"
+        if not base.exists():
+            export_snapshot(Path(state.repo), base)
+        turns = list(state.conversation)
+        if state.winner:
+            turns.append(Turn(role="assistant", content=state.best().answer))
+        turns.append(Turn(role="user", content=render("follow_up.j2", text=text.strip())))
+        self.graph.update_state(self.config, {
+            "conversation": turns, "base_dir": str(base), "rounds_start": state.round, "winner": None,
+            "stop_reason": "", "decision": None, "exit_code": None, "result": "", "started_at": time.time(),
+            "issue": state.issue + "\n\nFollow-up: " + text.strip(),
+        }, as_node="reflect")
+        self.log("follow_up", {"text": text})
+        self._input = None
 
     def answer(self, sink: Callable[[Event], None], decision: Any) -> FixState | None:
         """Resume from the approval pause with the person's decision."""

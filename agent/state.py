@@ -98,6 +98,7 @@ class FixState(BaseModel):
     context_files: list[str] = Field(default_factory=list)
     conversation: list[Turn] = Field(default_factory=list)
     round: int = 0
+    rounds_start: int = 0  # the round a follow-up began at: budgets count from here
     candidates: list[Candidate] = Field(default_factory=list)
     winner: str | None = None
     usage: TokenUsage = Field(default_factory=TokenUsage)

@@ -176,19 +176,14 @@ def undo_last(repo: git.Repo, state_dir: Path) -> Handoff:
     return h
 
 
-def worktree_files(repo_dir: Path) -> list[str]:
-    """Tracked plus untracked-not-ignored files, as they are now: what a snapshot holds."""
-    out = git.Repo(repo_dir).git.ls_files("-z", "--cached", "--others", "--exclude-standard")
-    root = Path(repo_dir)
-    return sorted(p for p in dict.fromkeys(out.split("\0")) if p and (root / p).is_file())
-
-
 def export_snapshot(repo_dir: Path, dest: Path) -> list[str]:
     """Copy HEAD plus uncommitted changes (honouring .gitignore) into ``dest``, read-only for
     the user's repo. The copy is the base every candidate patch is made against."""
     import shutil
 
-    files = worktree_files(repo_dir)
+    from r1agent.sandbox.snapshot import snapshot_paths
+
+    files = snapshot_paths(Path(repo_dir))
     for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)

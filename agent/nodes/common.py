@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 
 from langgraph.runtime import Runtime
@@ -16,13 +17,15 @@ AgentRuntime = Runtime[Services]
 
 
 def emitter(runtime: AgentRuntime) -> EventSink:
-    """The graph's custom stream writer, made safe to call from sandbox worker threads."""
+    """The graph's custom stream writer, made safe to call from sandbox worker threads: the
+    writer reads LangGraph's config from context variables, so it runs in a copy of ours."""
     lock = threading.Lock()
     write = runtime.stream_writer
+    context = contextvars.copy_context()
 
     def emit(event: Event) -> None:
         with lock:
-            write(event)
+            context.run(write, event)
 
     return emit
 

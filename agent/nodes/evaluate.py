@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from r1agent.events import CandidateVerdict, EditsParsed, Phase, SandboxStarted, TestProgress
-from r1agent.sandbox import PatchError, grade
+from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.tools.edits import apply_answer
 
-from ..state import Candidate, FixState
+from ..state import Candidate, FixState, TestOutcome
 from ..targets import unmet
 from .common import AgentRuntime, emitter, failing, outcome
 
@@ -22,8 +22,9 @@ def _counts(tests: dict[str, str]) -> tuple[int, int]:
     return sum(s == "passed" for s in tests.values()), len(failing(tests))
 
 
-def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate) -> Candidate:
-    svc, emit = runtime.context, emitter(runtime)
+def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit) -> Candidate:
+    """Runs in a worker thread; ``emit`` must come from the node's own thread."""
+    svc = runtime.context
     cand = cand.model_copy()
     m = _COMMIT_LINE.search(cand.answer)
     cand.commit_message = m.group(1).strip().strip("`") if m else ""
@@ -56,7 +57,8 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate) -> 
         emit(TestProgress(cand.index, "full"))
         full = sb.run_tests(None)
         emit(TestProgress(cand.index, "full", *_counts(full.tests), done=True))
-    g = grade(state_baseline_report(state), full)
+    baseline = state.baseline or TestOutcome()
+    g = grade(TestReport(tests=baseline.tests, exit_code=baseline.exit_code), full)
     cand.report = outcome(full)
     cand.pass_to_fail = sorted(g.pass_to_fail)
     cand.still_failing = unmet(state.target_tests, full.tests)
@@ -71,20 +73,13 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate) -> 
     return cand
 
 
-def state_baseline_report(state: FixState):
-    from r1agent.sandbox import TestReport
-
-    b = state.baseline
-    return TestReport.from_tests(b.tests) if b else TestReport.from_tests({})
-
-
 def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
     pending = [c for c in state.candidates if c.round == state.round]
     emit(Phase("testing", f"testing {len(pending)} candidate(s) in parallel sandboxes"))
     workers = max(1, min(len(pending), svc.settings.sandbox.parallel))
     with ThreadPoolExecutor(workers, thread_name_prefix="candidate") as pool:
-        checked = list(pool.map(lambda c: check_candidate(state, runtime, c), pending))
+        checked = list(pool.map(lambda c: check_candidate(state, runtime, c, emit), pending))
     by_key = {c.key: c for c in checked}
     for c in checked:
         svc.record("candidate", c.model_dump())

@@ -33,7 +33,7 @@ def pick(candidates: list[Candidate]) -> Candidate | None:
 
 def exhausted_budget(state: FixState, budget) -> str:
     """Name the budget that ends the run, or '' when another round is allowed."""
-    if state.round >= budget.rounds:
+    if state.round - state.rounds_start >= budget.rounds:
         return f"rounds ({budget.rounds})"
     if state.usage.total >= budget.tokens:
         return f"tokens ({state.usage.total:,} of {budget.tokens:,})"
