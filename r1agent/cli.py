@@ -17,6 +17,22 @@ from r1agent.errors import R1AgentError
 # name -> "module:attribute". A subcommand is listed here only once it works.
 COMMANDS: dict[str, str] = {
     "config": "r1agent.commands.config:config",
+    "map": "r1agent.commands.map:map_command",
+    "localize": "r1agent.commands.localize:localize_command",
+    "sandbox": "r1agent.commands.sandbox:sandbox",
+    "apply": "r1agent.commands.apply:apply",
+    "demo": "r1agent.commands.demo:demo",
+    "fix": "r1agent.commands.fix:fix",
+    "runs": "r1agent.commands.runs:runs",
+    "undo": "r1agent.commands.undo:undo",
+    "ask": "r1agent.commands.ask:ask",
+    "scripted-endpoint": "r1agent.commands.scripted_endpoint:scripted_endpoint",
+    "batch": "r1agent.commands.batch:batch",
+    "tui": "r1agent.commands.tui:tui",
+    "serve": "r1agent.commands.serve:serve",
+    "doctor": "r1agent.commands.doctor:doctor",
+    "stats": "r1agent.commands.stats:stats",
+    "refactor": "r1agent.commands.refactor:refactor",
 }
 
 

@@ -1,0 +1,373 @@
+"""The R1 model client: the OpenAI SDK pointed at any OpenAI-compatible endpoint, plus R1's rules.
+
+It splits reasoning from the answer in every wire form (see ``r1agent.reasoning``), builds
+prompts by the model profile (system prompt or not; reasoning never goes back into history),
+times out on idle gaps between chunks rather than on whole generations, retries connect
+errors, 5xx and dropped streams with backoff, and records tokens, TTFT and duration per call.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from r1agent.errors import EndpointError
+from r1agent.events import AnswerDelta, EventSink, Message, ModelCallDone, ReasoningDelta, ignore
+from r1agent.profiles import PROFILES, ModelProfile
+from r1agent.reasoning import Piece, ReasoningSplitter, split_message
+from r1agent.settings import EndpointSettings
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one model call cost; kept per call for the run record."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    ttft_s: float | None
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Choice:
+    index: int
+    reasoning: str
+    answer: str
+    finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class Completion:
+    choices: list[Choice]
+    usage: Usage
+    model: str
+
+
+class CallCancelled(Exception):
+    """The caller set the cancel event; the request was closed and nothing was returned."""
+
+
+class _Retryable(Exception):
+    """One attempt failed in a way that a fresh request may fix."""
+
+
+class _ModelEntry(BaseModel):
+    id: str
+
+
+class _ModelList(BaseModel):
+    data: list[_ModelEntry]
+
+
+def _estimate_tokens(text: str) -> int:
+    """Rough count (4 characters a token) for when the endpoint reports no usage."""
+    return (len(text) + 3) // 4
+
+
+class R1Client:
+    """Talks to one endpoint with one model profile. Not shared between threads."""
+
+    def __init__(
+        self,
+        endpoint: EndpointSettings,
+        *,
+        http_client: Any = None,
+        retry_backoff_s: float = 0.5,
+        retry_backoff_max_s: float = 8.0,
+    ):
+        self.endpoint = endpoint
+        self.profile: ModelProfile = PROFILES[endpoint.profile]
+        self.retry_backoff_s = retry_backoff_s
+        self.retry_backoff_max_s = retry_backoff_max_s
+        self.last_calls: list[Usage] = []
+        self._model: str | None = None
+        # The read timeout is per read, i.e. the idle gap between chunks, never the whole call.
+        timeout = openai.Timeout(
+            connect=endpoint.connect_timeout, read=endpoint.idle_timeout, write=endpoint.connect_timeout,
+            pool=endpoint.connect_timeout,
+        )
+        extra = {"http_client": http_client} if http_client is not None else {}
+        self._sdk = openai.OpenAI(
+            base_url=endpoint.base_url, api_key=endpoint.api_key, timeout=timeout, max_retries=0, **extra
+        )
+
+    # --- the model ---------------------------------------------------------------------------
+
+    def resolve_model(self) -> str:
+        """The served model to use: the configured one, checked, or the first of /v1/models for 'auto'."""
+        if self._model is None:
+            served = self._served_models()
+            wanted = self.endpoint.model
+            if wanted == "auto":
+                if not served:
+                    raise EndpointError(f"{self.endpoint.base_url} serves no models (GET /models is empty)")
+                self._model = served[0]
+            elif wanted in served:
+                self._model = wanted
+            else:
+                raise EndpointError(
+                    f"model {wanted!r} is not served by {self.endpoint.base_url}; it serves: {', '.join(served)}"
+                    " (set endpoint.model, or 'auto')"
+                )
+        return self._model
+
+    def check(self) -> str:
+        """Fail early, with one line, if the endpoint cannot be used; return the model id."""
+        return self.resolve_model()
+
+    def _served_models(self) -> list[str]:
+        url = self.endpoint.base_url
+        try:
+            raw = self._sdk.models.with_raw_response.list()
+        except openai.APITimeoutError:
+            raise EndpointError(f"cannot reach the endpoint at {url}: timed out") from None
+        except openai.APIConnectionError as e:
+            raise EndpointError(f"cannot reach the endpoint at {url}: {_cause(e)}") from None
+        except openai.APIStatusError as e:
+            raise EndpointError(
+                f"{url} is not an OpenAI-compatible endpoint: GET /models answered HTTP {e.status_code}"
+            ) from None
+        response = raw.http_response
+        try:
+            return [m.id for m in _ModelList.model_validate_json(response.content).data]
+        except ValidationError:
+            kind = response.headers.get("content-type", "unknown content").split(";")[0]
+            raise EndpointError(
+                f"{url} is not an OpenAI-compatible endpoint: GET /models did not return a model list ({kind})"
+            ) from None
+
+    # --- prompts -----------------------------------------------------------------------------
+
+    def build_messages(
+        self, instructions: str, prompt: str, history: Sequence[ChatMessage] = ()
+    ) -> list[ChatMessage]:
+        """Instructions as a system prompt if the profile takes one, else in the first user turn.
+
+        ``history`` holds the earlier user/assistant turns without instructions. Any reasoning
+        left in an assistant turn is dropped, so a follow-up only appends to the earlier prompt.
+        """
+        turns = [ChatMessage(m.role, split_message(m.content)[1] if m.role == "assistant" else m.content)
+                 for m in history]
+        for m in turns:
+            if m.role not in ("user", "assistant"):
+                raise ValueError(f"history holds a {m.role!r} turn; only user and assistant turns belong there")
+        turns.append(ChatMessage("user", prompt))
+        if not instructions:
+            return turns
+        if self.profile.system_prompt:
+            return [ChatMessage("system", instructions), *turns]
+        first = next(i for i, m in enumerate(turns) if m.role == "user")
+        turns[first] = ChatMessage("user", f"{instructions}\n\n{turns[first].content}")
+        return turns
+
+    # --- completions -------------------------------------------------------------------------
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        n: int = 1,
+        max_tokens: int | None = None,
+        on_event: EventSink | None = None,
+        cancel: threading.Event | None = None,
+        stream: bool = True,
+    ) -> Completion:
+        """One request for ``n`` choices, retried on transient failures; raises EndpointError."""
+        model = self.resolve_model()
+        emit = on_event or ignore
+        request = {
+            "model": model,
+            # Reasoning never goes back to the model, however the caller kept its history.
+            "messages": [{"role": m.role, "content": split_message(m.content)[1] if m.role == "assistant" else m.content}
+                         for m in messages],
+            "n": n,
+            "temperature": self.endpoint.temperature if self.endpoint.temperature is not None else self.profile.temperature,
+            "top_p": self.endpoint.top_p if self.endpoint.top_p is not None else self.profile.top_p,
+            "max_tokens": max_tokens or self.endpoint.max_tokens or self.profile.max_tokens,
+        }
+        attempts = self.endpoint.max_retries + 1
+        for attempt in range(1, attempts + 1):
+            if cancel is not None and cancel.is_set():
+                raise CallCancelled()
+            try:
+                if stream:
+                    completion = self._stream_once(request, model, emit, cancel)
+                else:
+                    completion = self._whole_once(request, model, emit)
+            except _Retryable as e:
+                if attempt == attempts:
+                    raise EndpointError(f"model call failed after {attempts} attempts: {e}") from None
+                delay = min(self.retry_backoff_max_s, self.retry_backoff_s * 2 ** (attempt - 1))
+                emit(Message(
+                    f"model call failed ({e}); retrying in {delay:.1f}s (attempt {attempt + 1} of {attempts})",
+                    level="warning", extra={"retry": attempt, "supersedes_previous_deltas": True},
+                ))
+                if cancel is not None and cancel.wait(delay):
+                    raise CallCancelled() from None
+                if cancel is None:
+                    time.sleep(delay)
+                continue
+            self.last_calls.append(completion.usage)
+            u = completion.usage
+            emit(ModelCallDone(u.prompt_tokens, u.completion_tokens, u.reasoning_tokens, u.ttft_s, u.duration_s))
+            return completion
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    def _open(self, request: dict[str, Any], **extra: Any) -> Any:
+        """Send the request, sorting failures into retryable and final ones."""
+        try:
+            return self._sdk.chat.completions.create(**request, **extra)
+        except openai.APITimeoutError:
+            raise EndpointError(
+                f"no answer from {self.endpoint.base_url} within {self.endpoint.idle_timeout:g}s (endpoint.idle_timeout)"
+            ) from None
+        except openai.APIConnectionError as e:
+            raise _Retryable(f"cannot connect to {self.endpoint.base_url}: {_cause(e)}") from None
+        except openai.APIStatusError as e:
+            if e.status_code >= 500:
+                raise _Retryable(f"HTTP {e.status_code} from the endpoint") from None
+            raise EndpointError(f"the endpoint refused the request: HTTP {e.status_code}: {_error_text(e)}") from None
+
+    def _stream_once(
+        self, request: dict[str, Any], model: str, emit: EventSink, cancel: threading.Event | None
+    ) -> Completion:
+        started = time.monotonic()
+        ttft: float | None = None
+        n = request["n"]
+        splitters = [ReasoningSplitter() for _ in range(n)]
+        finish: list[str | None] = [None] * n
+        usage_seen: Any = None
+        stream = self._open(request, stream=True, stream_options={"include_usage": True})
+        try:
+            for chunk in _chunks_until_cancelled(stream, cancel):
+                if chunk.usage is not None:
+                    usage_seen = chunk.usage
+                for c in chunk.choices:
+                    if not 0 <= c.index < n:
+                        continue
+                    delta = c.delta
+                    reasoning = getattr(delta, "reasoning", None) or getattr(delta, "reasoning_content", None)
+                    pieces = splitters[c.index].feed_reasoning(reasoning or "")
+                    pieces += splitters[c.index].feed_content(delta.content or "")
+                    if (reasoning or delta.content) and ttft is None:
+                        ttft = time.monotonic() - started
+                    _emit_pieces(emit, c.index, pieces)
+                    if c.finish_reason is not None:
+                        finish[c.index] = c.finish_reason
+        except openai.APITimeoutError:
+            raise EndpointError(
+                f"the endpoint sent nothing for {self.endpoint.idle_timeout:g}s mid-answer (endpoint.idle_timeout)"
+            ) from None
+        except openai.APIConnectionError as e:
+            raise _Retryable(f"the stream broke off: {_cause(e)}") from None
+        except openai.APIError as e:
+            raise EndpointError(f"the endpoint reported an error mid-stream: {e.message}") from None
+        finally:
+            stream.close()
+        if any(f is None for f in finish):
+            raise _Retryable("the stream ended before every choice finished")
+        for i, s in enumerate(splitters):
+            _emit_pieces(emit, i, s.finish())
+        choices = [Choice(i, s.reasoning, s.answer, finish[i]) for i, s in enumerate(splitters)]
+        return Completion(choices, _usage(usage_seen, choices, ttft, time.monotonic() - started), model)
+
+    def _whole_once(self, request: dict[str, Any], model: str, emit: EventSink) -> Completion:
+        """The non-streamed form: the same split, for endpoints or callers that do not stream."""
+        started = time.monotonic()
+        response = self._open(request)
+        choices = []
+        for c in response.choices:
+            msg = c.message
+            reasoning = getattr(msg, "reasoning", None) or getattr(msg, "reasoning_content", None)
+            splitter = ReasoningSplitter()
+            pieces = splitter.feed_reasoning(reasoning or "") + splitter.feed_content(msg.content or "")
+            _emit_pieces(emit, c.index, pieces + splitter.finish())
+            choices.append(Choice(c.index, splitter.reasoning, splitter.answer, c.finish_reason))
+        choices.sort(key=lambda c: c.index)
+        duration = time.monotonic() - started
+        return Completion(choices, _usage(response.usage, choices, None, duration), model)
+
+
+def _emit_pieces(emit: EventSink, index: int, pieces: list[Piece]) -> None:
+    for p in pieces:
+        emit(ReasoningDelta(index, p.text) if p.kind == "reasoning" else AnswerDelta(index, p.text))
+
+
+def _usage(reported: Any, choices: list[Choice], ttft: float | None, duration: float) -> Usage:
+    """Token counts as reported; reasoning tokens estimated by share of text when not reported."""
+    reasoning_chars = sum(len(c.reasoning) for c in choices)
+    all_chars = reasoning_chars + sum(len(c.answer) for c in choices)
+    if reported is None:
+        completion = sum(_estimate_tokens(c.reasoning) + _estimate_tokens(c.answer) for c in choices)
+        return Usage(0, completion, sum(_estimate_tokens(c.reasoning) for c in choices), ttft, duration)
+    details = getattr(reported, "completion_tokens_details", None)
+    reasoning = getattr(details, "reasoning_tokens", None) if details is not None else None
+    if reasoning is None:
+        reasoning = round(reported.completion_tokens * reasoning_chars / all_chars) if all_chars else 0
+    return Usage(reported.prompt_tokens, reported.completion_tokens, reasoning, ttft, duration)
+
+
+def _chunks_until_cancelled(stream: Any, cancel: threading.Event | None) -> Iterator[Any]:
+    """Yield the stream's chunks; a blocked socket read cannot be interrupted, so when a cancel
+    event is given the reading happens in a helper thread and cancelling returns at once."""
+    if cancel is None:
+        yield from stream
+        return
+    inbox: queue.Queue[tuple[str, Any]] = queue.Queue()
+
+    def read() -> None:
+        try:
+            for chunk in stream:
+                inbox.put(("chunk", chunk))
+            inbox.put(("end", None))
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            inbox.put(("error", e))
+
+    threading.Thread(target=read, name="r1-stream-reader", daemon=True).start()
+    while True:
+        try:
+            kind, item = inbox.get(timeout=0.05)
+        except queue.Empty:
+            if cancel.is_set():
+                raise CallCancelled() from None
+            continue
+        if cancel.is_set():
+            raise CallCancelled()
+        if kind == "end":
+            return
+        if kind == "error":
+            raise item
+        yield item
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost cause's text: 'Connection refused' says more than 'Connection error.'."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text
+
+
+def _error_text(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+        if body.get("message"):
+            return str(body["message"])
+    return error.message
