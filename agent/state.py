@@ -35,11 +35,13 @@ class Candidate(BaseModel):
     patch: str = ""
     files: list[str] = Field(default_factory=list)
     edit_feedback: str = ""
+    applied_text: str = ""  # blocks that matched in a refused answer; carried into the next round
     status: CandidateStatus = "pending"
     fail_to_pass: list[str] = Field(default_factory=list)
     pass_to_fail: list[str] = Field(default_factory=list)
     still_failing: list[str] = Field(default_factory=list)
     report: TestOutcome | None = None
+    test_seconds: float = 0.0  # time inside test runs (targeted + full), for the harness benchmark
     commit_message: str = ""
 
     @property
@@ -97,6 +99,7 @@ class FixState(BaseModel):
     context: str = ""  # the stable first-turn text: repo map, files, issue
     context_files: list[str] = Field(default_factory=list)
     conversation: list[Turn] = Field(default_factory=list)
+    carry: str = ""  # edit blocks the feedback told R1 not to resend; prepended to each new answer
     round: int = 0
     rounds_start: int = 0  # the round a follow-up began at: budgets count from here
     candidates: list[Candidate] = Field(default_factory=list)

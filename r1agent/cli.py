@@ -85,7 +85,7 @@ def cli(ctx: click.Context, repo: Path, assignments: tuple[str, ...]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     try:
-        cli.main(args=argv, prog_name="r1agent", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="r1agent", standalone_mode=False)
     except R1AgentError as e:
         click.echo(f"r1agent: error: {e}", err=True)
         sys.exit(e.exit_code)
@@ -98,4 +98,4 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("r1agent: interrupted", err=True)
         sys.exit(130)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -28,10 +28,12 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
     cand = cand.model_copy()
     m = _COMMIT_LINE.search(cand.answer)
     cand.commit_message = m.group(1).strip().strip("`") if m else ""
-    edits = apply_answer(cand.answer, Path(state.base_dir))
+    answer = f"{state.carry}\n\n{cand.answer}" if state.carry else cand.answer
+    edits = apply_answer(answer, Path(state.base_dir))
     emit(EditsParsed(cand.index, edits.ok, tuple(edits.files), edits.feedback))
     if not edits.ok or not edits.patch.strip():
         cand.status, cand.edit_feedback = "malformed", edits.feedback or "No edit blocks were found in the answer."
+        cand.applied_text = edits.applied_text
         emit(CandidateVerdict(cand.index, cand.status, summary=cand.edit_feedback.splitlines()[0]))
         return cand
     cand.patch, cand.files, cand.edit_feedback = edits.patch, sorted(edits.files), edits.feedback
@@ -48,6 +50,7 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
         if state.target_tests:
             emit(TestProgress(cand.index, "targeted"))
             targeted = sb.run_tests(state.target_tests)
+            cand.test_seconds += targeted.duration_s
             emit(TestProgress(cand.index, "targeted", *_counts(targeted.tests), done=True))
             if unmet(state.target_tests, targeted.tests):
                 cand.report, cand.status = outcome(targeted), "failed"
@@ -56,6 +59,7 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
                 return cand
         emit(TestProgress(cand.index, "full"))
         full = sb.run_tests(None)
+        cand.test_seconds += full.duration_s
         emit(TestProgress(cand.index, "full", *_counts(full.tests), done=True))
     baseline = state.baseline or TestOutcome()
     g = grade(TestReport(tests=baseline.tests, exit_code=baseline.exit_code), full)

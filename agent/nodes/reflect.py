@@ -29,4 +29,5 @@ def reflect(state: FixState, runtime: AgentRuntime) -> dict:
     best = ranked[0]
     emitter(runtime)(Phase("reflect", f"feeding back the failures of candidate {best.key}"))
     turns = [Turn(role="assistant", content=best.answer), Turn(role="user", content=feedback_for(best, ranked[1:]))]
-    return {"conversation": state.conversation + turns}
+    carry = best.applied_text if best.status == "malformed" else ""
+    return {"conversation": state.conversation + turns, "carry": carry}
