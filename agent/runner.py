@@ -134,14 +134,13 @@ class FixRun:
     def follow_up(self, text: str) -> None:
         """Continue this thread with a follow-up instruction: the conversation grows, the base
         becomes the working tree as it is now, and the loop re-enters at propose."""
-        from r1agent.tools.git import export_snapshot
+        from .nodes.prepare import freeze_base
 
         state = self.state()
         if state is None or state.exit_code is None:
             raise InputError("the run is still going; wait for it to finish before a follow-up")
-        base = self.services.run_dir / f"base-{state.round}"
-        if not base.exists():
-            export_snapshot(Path(state.repo), base)
+        self.services.sandbox.refresh_snapshot()  # the hand-off changed the working tree
+        base = freeze_base(self.services.sandbox, self.services.run_dir / f"base-{state.round}")
         turns = list(state.conversation)
         if state.winner:
             turns.append(Turn(role="assistant", content=state.best().answer))

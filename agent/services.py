@@ -32,6 +32,12 @@ class SandboxPort(Protocol):
 
     def create(self, label: str) -> AbstractContextManager[Any]: ...
 
+    def snapshot(self) -> bytes:
+        """The tar every sandbox of this run starts from (taken once, at the first call)."""
+        ...
+
+    def refresh_snapshot(self) -> None: ...
+
 
 ContextBuilder = Callable[..., Any]
 """Signature of r1agent.tools.context.build_context_pack."""

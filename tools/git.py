@@ -174,18 +174,3 @@ def undo_last(repo: git.Repo, state_dir: Path) -> Handoff:
             raise RepoError(f"cannot reverse the patch: {why}")
     path.unlink()
     return h
-
-
-def export_snapshot(repo_dir: Path, dest: Path) -> list[str]:
-    """Copy HEAD plus uncommitted changes (honouring .gitignore) into ``dest``, read-only for
-    the user's repo. The copy is the base every candidate patch is made against."""
-    import shutil
-
-    from r1agent.sandbox.snapshot import snapshot_paths
-
-    files = snapshot_paths(Path(repo_dir))
-    for rel in files:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(Path(repo_dir) / rel, target, follow_symlinks=False)
-    return files

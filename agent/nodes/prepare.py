@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import tarfile
 from pathlib import Path
 
 from r1agent.events import Phase
-from r1agent.tools.git import export_snapshot, head_commit, open_repo
+from r1agent.tools.git import head_commit, open_repo
 
 from ..prompting import tail
 from ..state import FixState
 from .common import AgentRuntime, emitter, failing, outcome
 
 
+def freeze_base(sandbox, dest: Path) -> Path:
+    """Unpack the sandbox's own snapshot as the base that patches are made against, so the
+    files R1's edits are matched to are exactly the files every sandbox starts from."""
+    if not dest.exists():
+        partial = dest.with_name(dest.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        with tarfile.open(fileobj=io.BytesIO(sandbox.snapshot())) as tar:
+            tar.extractall(partial, filter="data")
+        partial.rename(dest)
+    return dest
+
+
 def prepare(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
     emit(Phase("prepare", "snapshot of HEAD plus your uncommitted changes"))
     repo = open_repo(Path(state.repo))
-    base = svc.run_dir / "base"
-    if not base.exists():
-        partial = svc.run_dir / "base.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        export_snapshot(Path(state.repo), partial)
-        partial.rename(base)
+    base = freeze_base(svc.sandbox, svc.run_dir / "base")
     emit(Phase("sandbox", "preparing the sandbox image"))
     svc.sandbox.ensure_image()
     emit(Phase("baseline", "running the test suite on the unchanged code"))

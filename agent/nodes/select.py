@@ -43,7 +43,7 @@ def exhausted_budget(state: FixState, budget) -> str:
 
 
 def select(state: FixState, runtime: AgentRuntime) -> dict:
-    winner = pick(state.candidates)
+    winner = pick([c for c in state.candidates if c.round > state.rounds_start])
     if winner is None:
         return {"stop_reason": exhausted_budget(state, runtime.context.settings.budget)}
     emitter(runtime)(Phase("selected", f"candidate {winner.key} is verified by the tests"))
