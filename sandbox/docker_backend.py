@@ -1,0 +1,80 @@
+"""The default backend: images built and cached per repo, one container per candidate."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import docker
+
+from r1agent.events import EventSink, Message, ignore
+from r1agent.sandbox.base_image import ensure_base_image, image_exists
+from r1agent.sandbox.baseline import snapshot_with_baseline
+from r1agent.sandbox.cleanup import PruneCounts, prune, remove_crash_leftovers
+from r1agent.sandbox.docker_connect import connect
+from r1agent.sandbox.docker_sandbox import DockerSandbox
+from r1agent.sandbox.env_image import ensure_env_image
+from r1agent.sandbox.host_install_env import host_install_env
+from r1agent.sandbox.pool import run_parallel
+from r1agent.settings import Settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class DockerBackend:
+    """Builds the images for ``repo`` and hands out fresh containers with its snapshot copied in."""
+
+    name = "docker"
+
+    def __init__(self, settings: Settings, repo: Path, on_event: EventSink | None = None,
+                 client: docker.DockerClient | None = None):
+        self.settings, self.repo, self.on_event = settings, repo, on_event or ignore
+        self.client = client or connect()
+        self._image: str | None = None
+        self._snapshot: bytes | None = None
+        self._lock = threading.Lock()  # parallel candidates must not build the same image twice
+        left = remove_crash_leftovers(self.client)
+        if left.containers or left.volumes:
+            self.on_event(Message(f"removed {left.containers} container(s) left by a crashed run"))
+
+    def ensure_image(self) -> str:
+        """The environment image for the repo as it is now (base and dependencies), built when missing."""
+        cfg = self.settings.sandbox
+        base = ensure_base_image(self.client, cfg.base_image, self.settings.cache_dir / "base-build", self.on_event)
+        self._image = ensure_env_image(
+            self.client, self.repo, base, cfg.setup, host_install_env(cfg.ca_bundle), cfg.timeout, self.on_event
+        )
+        return self._image
+
+    @contextmanager
+    def create(self, label: str = "sandbox") -> Iterator[DockerSandbox]:
+        """A fresh container with the repo's current snapshot at /work; removed when the block ends, however it ends."""
+        with self._lock:
+            # Re-checked each time: a prune may have removed the image since ensure_image().
+            image = self._image if self._image and image_exists(self.client, self._image) else self.ensure_image()
+            snapshot = self.snapshot()
+        sb = DockerSandbox.start(self.client, self.settings, image, label, snapshot)
+        try:
+            yield sb
+        finally:
+            sb.close()
+
+    def snapshot(self) -> bytes:
+        """The repo (with its baseline commit) as it was at the first call; every sandbox starts from it."""
+        if self._snapshot is None:
+            self._snapshot = snapshot_with_baseline(self.repo)
+        return self._snapshot
+
+    def refresh_snapshot(self) -> None:
+        """Take the snapshot again at the next create (after the user changed the working tree)."""
+        self._snapshot = None
+
+    def prune(self, include_base: bool = False) -> PruneCounts:
+        return prune(self.client, include_base=include_base)
+
+    def run_parallel(self, fn: Callable[[T], R], items: Iterable[T], max_workers: int | None = None) -> list[R]:
+        return run_parallel(fn, items, max_workers or self.settings.sandbox.parallel)

@@ -1,0 +1,86 @@
+"""The per-repo environment image: the base plus the repo's dependencies, cached by their hash.
+
+The only step with network access. The repo's files are removed again before the commit, so each
+sandbox gets a fresh copy at /work.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import docker
+
+from r1agent.events import EventSink, Progress
+from r1agent.sandbox import labels
+from r1agent.sandbox.base_image import SANDBOX_UID, image_exists
+from r1agent.sandbox.deps import InstallStep, dependency_files, deps_hash, install_plan
+from r1agent.sandbox.docker_exec import run_exec
+from r1agent.sandbox.errors import DependencyInstallError
+from r1agent.sandbox.host_install_env import CONTAINER_CA_PATH, InstallEnv
+from r1agent.sandbox.snapshot import single_file_tar, snapshot_paths, snapshot_tar
+
+TAIL_LINES = 20
+_EMPTY_WORK = f"find /work -mindepth 1 -delete && chown {SANDBOX_UID}:{SANDBOX_UID} /work"
+
+
+def env_image_tag(repo: Path, digest: str) -> str:
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", repo.name.lower()).strip("-.") or "repo"
+    return f"r1agent/env-{slug}:{digest[:16]}"
+
+
+def planned_env_tag(client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None) -> tuple[str, list[InstallStep], str]:
+    files = dependency_files(snapshot_paths(repo))
+    digest = deps_hash(repo, files, setup, client.images.get(base_tag).id)
+    return env_image_tag(repo, digest), install_plan(repo, files, setup), digest
+
+
+def _failure(step: InstallStep, exit_code: int | None, output: str) -> DependencyInstallError:
+    lines = [ln for ln in output.splitlines() if ln.strip()]
+    tail = "\n".join(lines[-TAIL_LINES:])
+    reason = next((ln.strip() for ln in reversed(lines) if ln.lstrip().startswith("ERROR")), lines[-1] if lines else "")
+    what = "timed out" if exit_code is None else f"exit {exit_code}"
+    return DependencyInstallError(
+        f"installing dependencies from {step.source} failed ({what}): {reason}", source=step.source, output_tail=tail
+    )
+
+
+def ensure_env_image(
+    client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None, install_env: InstallEnv,
+    timeout: float, on_event: EventSink,
+) -> str:
+    """Return the environment image tag for ``repo``, building it when its dependency hash is new."""
+    tag, plan, digest = planned_env_tag(client, repo, base_tag, setup)
+    if image_exists(client, tag):
+        return tag
+    container = client.containers.create(
+        base_tag, command=["sleep", "infinity"], user="0", working_dir="/work", network_mode="bridge",
+        labels=labels.owned("build", **{labels.REPO: str(repo)}),
+    )
+    try:
+        container.put_archive("/work", snapshot_tar(repo))
+        if install_env.ca_bundle is not None:
+            ca_dir, ca_name = CONTAINER_CA_PATH.rsplit("/", 1)
+            container.put_archive(ca_dir, single_file_tar(ca_name, install_env.ca_bundle.read_bytes()))
+        container.start()
+        for i, step in enumerate(plan):
+            on_event(Progress(task="environment image", done=i, total=len(plan), detail=f"{step.source}: {step.command}"))
+            raw = run_exec(
+                client.api, container.id, ["sh", "-c", step.command], user="0", workdir="/work",
+                environment=install_env.environment, timeout=timeout, cap=200_000, on_timeout=container.kill,
+            )
+            if raw.timed_out or raw.exit_code != 0:
+                raise _failure(step, raw.exit_code, raw.stdout.text() + "\n" + raw.stderr.text())
+        run_exec(
+            client.api, container.id, ["sh", "-c", f"{_EMPTY_WORK} && rm -f {CONTAINER_CA_PATH}"], user="0",
+            workdir="/", environment=None, timeout=120, cap=10_000, on_timeout=container.kill,
+        )
+        repository, _, version = tag.rpartition(":")
+        label_change = "LABEL " + " ".join(
+            f"{k}={v}" for k, v in {labels.OWNED: "1", labels.KIND: "env", labels.DEPS_HASH: digest}.items()
+        )
+        container.commit(repository=repository, tag=version, changes=[label_change, "USER sandbox"])
+        on_event(Progress(task="environment image", done=len(plan), total=len(plan), detail=f"{tag} ready"))
+        return tag
+    finally:
+        container.remove(force=True)

@@ -1,0 +1,54 @@
+"""Dependency detection, the image hash, and reading the host's apt mirror and pip settings."""
+
+from __future__ import annotations
+
+from r1agent.sandbox.deps import dependency_files, deps_hash, install_plan
+from r1agent.sandbox.host_mirror import host_sources, release_mirror
+
+
+def test_pyproject_with_test_extra_and_requirements_become_install_steps(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0"\n[project.optional-dependencies]\ntest = ["pytest"]\ndocs = []\n'
+    )
+    (tmp_path / "requirements-dev.txt").write_text("six\n")
+    files = dependency_files(["pyproject.toml", "requirements-dev.txt", "src/demo.py", "docs/requirements.txt"])
+    assert files == ["pyproject.toml", "requirements-dev.txt"]
+    steps = install_plan(tmp_path, files, None)
+    assert [(s.source, s.command) for s in steps[:2]] == [
+        ("requirements-dev.txt", "python -m pip install -r requirements-dev.txt"),
+        ("pyproject.toml", "python -m pip install -e '.[test]'"),
+    ]
+    assert steps[-1].source == "pytest"
+
+
+def test_tool_only_pyproject_is_not_installed_and_setup_setting_overrides(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    assert [s.source for s in install_plan(tmp_path, ["pyproject.toml"], None)] == ["pytest"]
+    steps = install_plan(tmp_path, ["pyproject.toml"], "make deps")
+    assert [(s.source, s.command) for s in steps[:1]] == [("sandbox.setup", "make deps")]
+
+
+def test_hash_follows_dependency_files_and_setup_only(tmp_path):
+    (tmp_path / "requirements.txt").write_text("six\n")
+    first = deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base")
+    (tmp_path / "app.py").write_text("changed\n")
+    assert deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base") == first
+    assert deps_hash(tmp_path, ["requirements.txt"], "make deps", "sha256:base") != first
+    (tmp_path / "requirements.txt").write_text("six==1.16\n")
+    assert deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base") != first
+
+
+def test_mirror_is_read_from_deb822_and_one_line_sources(tmp_path):
+    apt = tmp_path / "apt"
+    (apt / "sources.list.d").mkdir(parents=True)
+    (apt / "sources.list").write_text("# comment\ndeb [arch=amd64] http://mirror.invalid/debian-ports sid main\n")
+    (apt / "sources.list.d" / "debian.sources").write_text(
+        "Types: deb\nURIs: http://mirror.invalid/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\n"
+        "Types: deb-src\nURIs: http://src.invalid/debian\nSuites: bookworm\nComponents: main\n"
+    )
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "bookworm").write_text("")
+    assert [s.suite for s in host_sources(apt)] == ["sid", "bookworm", "bookworm-updates"]
+    mirror = release_mirror(apt, scripts)
+    assert (mirror.uri, mirror.suite) == ("http://mirror.invalid/debian", "bookworm")

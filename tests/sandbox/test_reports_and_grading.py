@@ -1,0 +1,79 @@
+"""JUnit parsing checked against a real pytest run, and SWE-bench grading rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from r1agent.sandbox.grading import grade
+from r1agent.sandbox.junit import parse_junit
+from r1agent.sandbox.report import TestReport
+from r1agent.sandbox.testrun import JUNIT_FILE, test_command
+
+
+def test_junit_from_a_real_pytest_run_gives_node_ids_and_statuses(make_repo, sample_files):
+    files = dict(sample_files)
+    files["tests/test_broken.py"] = "import nonexistent_module\n"
+    files["tests/test_fixture_error.py"] = (
+        "import pytest\n\n@pytest.fixture\ndef boom():\n    raise RuntimeError('x')\n\n"
+        "def test_uses_boom(boom):\n    pass\n"
+    )
+    repo = make_repo(files)
+    (repo / ".git").mkdir(exist_ok=True)
+    command, has_junit = test_command(sys.executable, None, [])
+    subprocess.run(command, shell=True, cwd=repo, capture_output=True)
+    tests = parse_junit((repo / JUNIT_FILE).read_text())
+
+    assert has_junit
+    assert tests == {
+        "tests/test_calc.py::test_add": "failed",
+        "tests/test_calc.py::test_mul": "passed",
+        "tests/test_calc.py::TestMore::test_square[1]": "passed",
+        "tests/test_calc.py::TestMore::test_square[2]": "passed",
+        "tests/test_calc.py::TestMore::test_skipped": "skipped",
+        "tests/test_calc.py::TestMore::test_known_bug": "xfail",
+        "tests/test_broken.py": "error",
+        "tests/test_fixture_error.py::test_uses_boom": "error",
+    }
+
+
+def test_configured_non_pytest_command_runs_without_junit():
+    command, has_junit = test_command("python", "make check", ["a"])
+    assert (command, has_junit) == ("make check a", False)
+
+
+def _report(**tests: str) -> TestReport:
+    return TestReport(tests={k.replace("__", "::"): v for k, v in tests.items()}, exit_code=1)
+
+
+def test_grade_finds_fail_to_pass_and_regressions():
+    baseline = _report(t__a="failed", t__b="passed", t__c="passed", t__d="error", t__e="skipped")
+    candidate = _report(t__a="passed", t__b="passed", t__c="failed", t__d="error", t__e="passed")
+    g = grade(baseline, candidate)
+    assert g.fail_to_pass == ["t::a"]
+    assert g.pass_to_pass == ["t::b"]
+    assert g.pass_to_fail == ["t::c"]
+    assert g.still_failing == ["t::d"]
+    assert not g.resolved
+
+
+def test_grade_counts_a_missing_test_as_failed_and_xfail_as_passed():
+    baseline = _report(t__a="failed", t__b="passed", t__x="xfail")
+    candidate = _report(t__a="xfail", t__x="xfail")
+    g = grade(baseline, candidate)
+    assert g.fail_to_pass == ["t::a"]
+    assert g.pass_to_fail == ["t::b"]
+    assert g.pass_to_pass == ["t::x"]
+
+
+def test_grade_with_explicit_targets_resolves_only_when_all_pass():
+    baseline = _report(t__a="failed", t__b="failed", t__c="passed")
+    assert grade(baseline, _report(t__a="passed", t__b="failed", t__c="passed"), ["t::a"]).resolved
+    assert not grade(baseline, _report(t__a="passed", t__c="passed"), ["t::a", "t::new"]).resolved
+
+
+def test_report_summary_counts_statuses_and_serialises():
+    report = _report(t__a="passed", t__b="failed", t__c="xfail")
+    assert report.summary["passed"] == 1 and report.summary["failed"] == 1 and report.summary["total"] == 3
+    assert '"t::b": "failed"' in report.to_json()
+    assert not report.all_passed
