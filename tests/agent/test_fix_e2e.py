@@ -121,10 +121,17 @@ def test_approve_declined_changes_nothing(run_cli, bug_repo, endpoint, monkeypat
     assert git(bug_repo, "status", "--porcelain") == ""
 
 
-def test_undo_reverts_the_last_handoff(run_cli, bug_repo, endpoint):
+def test_undo_reverts_the_last_handoff_only_if_files_are_unchanged(run_cli, bug_repo, endpoint):
     endpoint([turn(GOOD)])
-    original = (bug_repo / "stats/core.py").read_text()
+    core = bug_repo / "stats/core.py"
+    original = core.read_text()
     assert fix(run_cli, bug_repo, "--candidates", "1")[0].code == 0
+    fixed = core.read_text()
+    core.write_text(fixed + "# my edit after the fix\n")
+    refused = run_cli("-C", str(bug_repo), "undo")
+    assert refused.code == 2 and "changed since the hand-off" in refused.err
+    assert core.read_text().endswith("# my edit after the fix\n")
+    core.write_text(fixed)
     undo = run_cli("-C", str(bug_repo), "undo")
     assert undo.code == 0, undo.err
     assert (bug_repo / "stats/core.py").read_text() == original
