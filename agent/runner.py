@@ -35,6 +35,7 @@ class FixRequest:
     repo: Path
     issue: str = ""
     tests: list[str] = field(default_factory=list)
+    pinned: list[str] = field(default_factory=list)  # files that must be in R1's context
     handoff: HandoffRequest = field(default_factory=HandoffRequest)
     reproduce: bool = True
 
@@ -82,7 +83,7 @@ class FixRun:
         run = cls(settings, run_id, factory(settings, request.repo, run_dir, log), log, meta)
         run._input = FixState(
             run_id=run_id, repo=str(request.repo), issue=request.issue, target_tests=list(request.tests),
-            user_gave_tests=bool(request.tests), reproduce=request.reproduce, handoff=request.handoff, started_at=time.time(),
+            user_gave_tests=bool(request.tests), pinned=list(request.pinned), reproduce=request.reproduce, handoff=request.handoff, started_at=time.time(),
         )
         log("request", {"issue": request.issue, "tests": request.tests, "handoff": request.handoff.model_dump()})
         return run

@@ -86,6 +86,7 @@ class FixState(BaseModel):
     target_tests: list[str] = Field(default_factory=list)
     user_gave_tests: bool = False
     reproduce: bool = True
+    pinned: list[str] = Field(default_factory=list)  # files the person asked to put in context
     handoff: HandoffRequest = Field(default_factory=HandoffRequest)
     started_at: float = 0.0
 

@@ -23,7 +23,7 @@ def localize(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
     emit(Phase("localize", "ranking files and symbols for the issue"))
     # The tests that must pass are part of the issue: R1 should read them.
-    pinned = sorted({t.split("::")[0] for t in state.target_tests})
+    pinned = list(dict.fromkeys([*state.pinned, *sorted({t.split("::")[0] for t in state.target_tests})]))
     pack = svc.build_context(Path(state.repo), state.issue, svc.settings, pinned=pinned, on_event=emit)
     instructions = render("instructions.j2", edit_format=FORMAT_PROMPT)
     context = context_prompt(state, pack)
