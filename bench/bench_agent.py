@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "agent"))
-from conftest import GOOD, repo_files, turn  # noqa: E402 - the e2e tests' buggy repo and answers
+from agent_world import GOOD, repo_files, turn  # noqa: E402 - the e2e tests' buggy repo and answers
 
 from r1agent.agent.records import read_records  # noqa: E402
 from r1agent.scripted import ScriptedEndpoint  # noqa: E402

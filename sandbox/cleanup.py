@@ -73,7 +73,7 @@ def _remove_volumes(client: docker.DockerClient, only_orphans: bool) -> int:
 
 def remove_crash_leftovers(client: docker.DockerClient) -> PruneCounts:
     """Remove containers and volumes whose creating process died without cleaning up."""
-    containers = [c for c in client.containers.list(all=True, filters=labels.owned_filter()) if _orphaned(c.labels)]
+    containers = [c for c in client.containers.list(all=True, filters=labels.owned_filter(), ignore_removed=True) if _orphaned(c.labels)]
     n = sum(_remove_container(c) for c in containers)
     return PruneCounts(containers=n, volumes=_remove_volumes(client, only_orphans=True))
 
@@ -83,7 +83,7 @@ def prune(client: docker.DockerClient, include_base: bool = False) -> PruneCount
 
     Containers of runs still in progress on this host, and the images they use, are kept.
     """
-    containers = [c for c in client.containers.list(all=True, filters=labels.owned_filter()) if not _in_use(c.labels)]
+    containers = [c for c in client.containers.list(all=True, filters=labels.owned_filter(), ignore_removed=True) if not _in_use(c.labels)]
     n_containers = sum(_remove_container(c) for c in containers)
     n_volumes = _remove_volumes(client, only_orphans=False)
     kinds = ["env"] + (["base"] if include_base else [])

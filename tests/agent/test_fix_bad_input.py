@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import GOOD, turn
+from agent_world import GOOD, turn
 
 
 def status(repo):

@@ -8,7 +8,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import GOOD, MALFORMED, REGRESSES, STILL_WRONG, turn, turns_n
+from agent_world import GOOD, MALFORMED, REGRESSES, STILL_WRONG, turn, turns_n
 
 from r1agent.scripted import Fault
 

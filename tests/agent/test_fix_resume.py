@@ -11,7 +11,7 @@ import time
 
 import docker
 import pytest
-from conftest import GOOD, turn
+from agent_world import GOOD, turn
 
 pytestmark = pytest.mark.docker
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import GOOD, edit, turn
+from agent_world import GOOD, edit, turn
 
 from r1agent.agent.runner import FixRequest, FixRun
 from r1agent.scripted import ScriptedTurn

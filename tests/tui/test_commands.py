@@ -4,7 +4,7 @@ streaming word-wrapper, the event pump, the diff's side-by-side pairing)."""
 from __future__ import annotations
 
 import pytest
-from conftest import transcript_text, type_line, wait_for
+from tui_helpers import transcript_text, type_line, wait_for
 
 from r1agent.errors import InputError
 from r1agent.events import AnswerDelta, Message, ReasoningDelta

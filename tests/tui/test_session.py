@@ -8,7 +8,7 @@ import subprocess
 
 import docker
 import pytest
-from conftest import transcript_text, type_line, wait_for
+from tui_helpers import transcript_text, type_line, wait_for
 
 from r1agent.demo import DEMO_DIR
 from r1agent.sandbox.labels import OWNED, OWNER_PID

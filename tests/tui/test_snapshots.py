@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import recorded as rec
-from conftest import FakeClock, screen_text
 from textual.widgets import Input
+from tui_helpers import FakeClock, screen_text
 
 from r1agent.tui.transcript import Transcript
 

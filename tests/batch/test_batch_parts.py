@@ -1,0 +1,98 @@
+"""The batch's small parts with real pieces: endpoint choice from real /metrics of scripted R1
+endpoints on 127.0.0.1, and the sandbox bound shared by processes through flock slots."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from r1agent.batch.endpoints import EndpointChooser, metrics_url, queue_length
+from r1agent.batch.slots import SandboxSlots
+from r1agent.scripted import ScriptedEndpoint, ScriptedTurn
+
+TURN = ScriptedTurn(reasoning="thinking " * 20, answer="done", match=".")
+
+
+def test_metrics_url_sits_beside_v1():
+    assert metrics_url("http://gpu1:8000/v1") == "http://gpu1:8000/metrics"
+    assert metrics_url("https://h/proxy/v1/") == "https://h/proxy/metrics"
+
+
+def _busy(ep: ScriptedEndpoint) -> threading.Thread:
+    body = {"model": "deepseek-r1", "messages": [{"role": "user", "content": "go"}], "stream": True}
+    t = threading.Thread(target=lambda: httpx.post(f"{ep.base_url}/chat/completions", json=body, timeout=60).read())
+    t.start()
+    return t
+
+
+def test_chooser_sends_an_instance_to_the_endpoint_with_the_shorter_queue():
+    with ScriptedEndpoint([TURN], token_delay=0.2) as busy, ScriptedEndpoint([TURN]) as idle:
+        worker = _busy(busy)
+        deadline = time.time() + 10
+        while queue_length(busy.base_url) != 1 and time.time() < deadline:
+            time.sleep(0.05)
+        assert queue_length(busy.base_url) == 1 and queue_length(idle.base_url) == 0
+        chooser = EndpointChooser([busy.base_url, idle.base_url])
+        assert chooser.acquire() == idle.base_url
+        # The idle one now holds an instance that has not asked yet: 1 against 1, the first wins.
+        assert chooser.acquire() == busy.base_url
+        worker.join()
+
+
+def test_chooser_spreads_instances_when_no_metrics_answer():
+    chooser = EndpointChooser(["http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"])
+    first, second = chooser.acquire(), chooser.acquire()
+    assert {first, second} == {"http://127.0.0.1:9/v1", "http://127.0.0.1:10/v1"}
+    chooser.release(first)
+    assert chooser.acquire() == first
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from r1agent.batch.slots import SandboxSlots
+with SandboxSlots(Path(sys.argv[1]), 1).hold():
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_slot_held_by_another_process_is_freed_when_that_process_is_killed(tmp_path):
+    slots = SandboxSlots(tmp_path, 1)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    got = threading.Event()
+
+    def take() -> None:
+        with slots.hold():
+            got.set()
+
+    waiter = threading.Thread(target=take)
+    waiter.start()
+    assert not got.wait(0.5)  # the only slot is taken
+    holder.kill()
+    holder.wait()
+    assert got.wait(10)
+    waiter.join()
+
+
+def test_bad_instances_file_is_refused_before_anything_is_written(tmp_path, capsys):
+    from batch_world import run_cli
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"instance_id": "x", "repo": "acme/calc", "problem_statement": "p"}\n')
+    out = tmp_path / "out"
+    assert run_cli(["batch", str(bad), "--out", str(out)]) == 2
+    assert "bad.jsonl:1: " in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_of_a_missing_batch_says_so(tmp_path, capsys):
+    from batch_world import run_cli
+
+    assert run_cli(["batch", "report", str(tmp_path)]) == 2
+    assert "no records.jsonl" in capsys.readouterr().err
