@@ -1,0 +1,116 @@
+"""r1agent's repo map against aider's RepoMap, same repos, same run; prints ratios.
+
+    .venv/bin/python bench/bench_repomap.py [--budget 1024] [--warm-runs 3]
+
+Setup (once): aider-chat in its own venv, ``python3 -m venv bench/.cache/aider-venv &&
+bench/.cache/aider-venv/bin/pip install aider-chat``. The repos are copies of two installed packages'
+source trees made into git repos under bench/.cache/repos: pip (~500 files) and openai (~2,000 files).
+Each measurement is a fresh process timed from after its imports (see the two driver scripts).
+Cold: empty cache to map printed. Warm: unchanged repo, cache kept (median of --warm-runs).
+One-file change: a function appended to one file; it must be the only file r1agent re-parses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pip
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+AIDER_PY = CACHE / "aider-venv" / "bin" / "python"
+REPOS = {"pip (~500 files)": Path(pip.__file__).parent, "openai (~2,000 files)": Path(openai.__file__).parent}
+
+
+def make_repo(src: Path, name: str) -> Path:
+    repo = CACHE / "repos" / name
+    if not (repo / ".git").exists():
+        shutil.rmtree(repo, ignore_errors=True)
+        shutil.copytree(src, repo, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+        subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "snapshot"], cwd=repo, check=True)
+    subprocess.run(["git", "checkout", "-q", "--", "."], cwd=repo, check=True)
+    return repo
+
+
+def run_json(cmd: list[str]) -> dict:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"{cmd[1]} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def aider(repo: Path, budget: int) -> dict:
+    return run_json([str(AIDER_PY), str(HERE / "aider_repomap_driver.py"), str(repo), str(budget)])
+
+
+def ours(repo: Path, cache: Path, budget: int) -> dict:
+    return run_json([sys.executable, str(HERE / "r1agent_map_driver.py"), str(repo), str(cache), str(budget)])
+
+
+def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
+    files = len(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout.split())
+    cache = CACHE / "r1agent-cache" / repo.name
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(repo / ".aider.tags.cache.v4", ignore_errors=True)
+
+    a_cold = aider(repo, budget)
+    a_warm_runs = [aider(repo, budget) for _ in range(warm_runs)]
+    o_cold = ours(repo, cache, budget)
+    o_warm_runs = [ours(repo, cache, budget) for _ in range(warm_runs)]
+    assert all(r["parsed"] == [] for r in o_warm_runs), "a warm run re-parsed files"
+
+    target = sorted(p for p in subprocess.run(["git", "ls-files", "*.py"], cwd=repo, capture_output=True,
+                                              text=True).stdout.split())[len(o_cold["parsed"]) // 2]
+    with open(repo / target, "a") as f:
+        f.write("\n\ndef bench_added_function(x):\n    return x\n")
+    o_change_runs = [ours(repo, cache, budget)]
+    subprocess.run(["git", "checkout", "-q", "--", target], cwd=repo, check=True)
+    ours(repo, cache, budget)  # back to the committed state for the next run
+
+    print(f"\n{label}: {files} files, budget {budget} tokens; times are wall (CPU incl. parse workers)")
+    for key in ("seconds", "cpu"):
+        a_w, o_w = med(a_warm_runs, key), med(o_warm_runs, key)
+        what = "wall" if key == "seconds" else "CPU "
+        print(f"  {what} cold   aider {a_cold[key]:7.2f}s  r1agent {o_cold[key]:6.2f}s  "
+              f"{a_cold[key] / o_cold[key]:6.1f}x faster  (target >= 5x)")
+        print(f"  {what} warm   aider {a_w:7.2f}s  r1agent {o_w:6.3f}s  {a_w / o_w:6.1f}x faster  (target >= 20x)")
+        print(f"  {what} 1-file change: r1agent {med(o_change_runs, key):.3f}s = "
+              f"{med(o_change_runs, key) / o_w:.2f}x its warm time (target <= 2x)")
+    print(f"  re-parsed after the change: {o_change_runs[0]['parsed']} (expected [{target!r}])")
+    print(f"  peak RSS cold: aider {a_cold['peak_rss_mb']:.0f} MiB; r1agent main {o_cold['peak_rss_mb']:.0f} MiB, "
+          f"largest parse worker {o_cold['worker_peak_rss_mb']:.0f} MiB")
+    print(f"  map size: aider {a_cold['chars']} chars, r1agent {o_cold['chars']} chars ({o_cold['tokens']} est. tokens)")
+
+
+def med(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--budget", type=int, default=1024)
+    ap.add_argument("--warm-runs", type=int, default=3)
+    ap.add_argument("--only", choices=["small", "large"], help="run one repo")
+    args = ap.parse_args()
+    if not AIDER_PY.exists():
+        sys.exit(f"aider's venv is missing: python3 -m venv {CACHE / 'aider-venv'} && "
+                 f"{CACHE / 'aider-venv/bin/pip'} install aider-chat")
+    items = list(REPOS.items())
+    if args.only:
+        items = items[:1] if args.only == "small" else items[1:]
+    for label, src in items:
+        bench(label, make_repo(src, src.name), args.budget, args.warm_runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The symbol index: real tree-sitter over real git repos, per language, incremental, with a skip record."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from r1agent.errors import RepoError
+from r1agent.settings import Settings
+from r1agent.tools.index import db_path, load_records, update_index
+
+SOURCES = {
+    "py/shapes.py": "class Shape(Base):\n    def area(self, scale: float = 1.0) -> float:\n        return compute(self)\n\n\ndef make_shape(kind):\n    return Shape()\n",
+    "js/app.js": "class Widget extends Base {\n  render(x) { return draw(x); }\n}\nfunction boot(opts) { return new Widget(); }\nconst helper = (a) => a + 1;\n",
+    "ts/api.ts": "export interface Client { send(msg: string): void }\nexport type Id = string;\nexport class HttpClient implements Client {\n  send(msg: string): void { post(msg); }\n}\nexport function connect(id: Id): Client { return new HttpClient(); }\n",
+    "ts/view.tsx": "export function Button(props: Props) { return <b>{props.label}</b>; }\n",
+    "go/server.go": "package server\n\ntype Server struct {\n\taddr string\n}\n\ntype Handler interface {\n\tServe()\n}\n\nfunc (s *Server) Start(port int) error {\n\treturn listen(s.addr)\n}\n\nfunc New(addr string) *Server { return &Server{addr: addr} }\n",
+    "rs/lib.rs": "pub struct Point { x: i32 }\npub trait Area { fn area(&self) -> i32; }\nimpl Area for Point {\n    fn area(&self) -> i32 { square(self.x) }\n}\npub fn origin() -> Point { Point { x: 0 } }\n",
+    "java/Account.java": "public class Account {\n  public Account(int id) {}\n  public int balance(int day) { return ledger(day); }\n}\ninterface Auditable {}\n",
+    "c/list.c": "struct node { int v; };\ntypedef struct node node_t;\nint list_len(node_t *head) {\n  return count(head);\n}\n",
+    "cpp/engine.cpp": "namespace game {\nclass Engine {\n public:\n  void tick(int dt);\n};\n}\nvoid game::Engine::tick(int dt) { step(dt); }\n",
+}
+
+# path -> {(kind, qualname, start_line, end_line)} expected among the definitions, plus one signature.
+EXPECTED = {
+    "py/shapes.py": ({("class", "Shape", 1, 3), ("method", "Shape.area", 2, 3), ("function", "make_shape", 6, 7)},
+                     "def area(self, scale: float = 1.0) -> float"),
+    "js/app.js": ({("class", "Widget", 1, 3), ("method", "Widget.render", 2, 2), ("function", "boot", 4, 4),
+                   ("function", "helper", 5, 5)}, "function boot(opts)"),
+    "ts/api.ts": ({("interface", "Client", 1, 1), ("type", "Id", 2, 2), ("class", "HttpClient", 3, 5),
+                   ("method", "HttpClient.send", 4, 4), ("function", "connect", 6, 6)}, "function connect(id: Id): Client"),
+    "ts/view.tsx": ({("function", "Button", 1, 1)}, "function Button(props: Props)"),
+    "go/server.go": ({("struct", "Server", 3, 5), ("interface", "Handler", 7, 9), ("method", "Server.Start", 11, 13),
+                      ("function", "New", 15, 15)}, "func (s *Server) Start(port int) error"),
+    "rs/lib.rs": ({("struct", "Point", 1, 1), ("trait", "Area", 2, 2), ("method", "Point.area", 4, 4),
+                   ("function", "origin", 6, 6)}, "pub fn origin() -> Point"),
+    "java/Account.java": ({("class", "Account", 1, 4), ("method", "Account.balance", 3, 3),
+                           ("interface", "Auditable", 5, 5)}, "public int balance(int day)"),
+    "c/list.c": ({("struct", "node", 1, 1), ("type", "node_t", 2, 2), ("function", "list_len", 3, 5)},
+                 "int list_len(node_t *head)"),
+    "cpp/engine.cpp": ({("module", "game", 1, 6), ("class", "game.Engine", 2, 5), ("method", "game.Engine.tick", 7, 7)},
+                       "void game::Engine::tick(int dt)"),
+}
+REFERENCES = {"py/shapes.py": "compute", "js/app.js": "draw", "ts/api.ts": "post", "go/server.go": "listen",
+              "rs/lib.rs": "square", "ts/view.tsx": "Props", "java/Account.java": "ledger", "c/list.c": "count", "cpp/engine.cpp": "step"}
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repo, check=True, capture_output=True)
+
+
+def _write(repo: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        p = repo / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+@pytest.fixture(scope="module")
+def polyglot(tmp_path_factory) -> tuple[Path, Settings]:
+    repo = tmp_path_factory.mktemp("polyglot")
+    _git(repo, "init", "-q", "-b", "main")
+    _write(repo, SOURCES)
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "init")
+    settings = Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+    update_index(repo, settings)
+    return repo, settings
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTED))
+def test_definitions_have_kind_span_and_signature_per_language(polyglot, path):
+    repo, settings = polyglot
+    rec = next(r for r in load_records(repo, settings) if r.path == path)
+    got = {(d.kind, d.qualname, d.start_line, d.end_line) for d in rec.definitions}
+    expected, signature = EXPECTED[path]
+    assert expected <= got
+    assert signature in {d.signature for d in rec.definitions}
+    assert REFERENCES[path] in rec.references
+
+
+def test_index_lives_in_the_cache_dir_keyed_by_repo(polyglot, tmp_path):
+    repo, settings = polyglot
+    path = db_path(repo.resolve(), settings)
+    assert path.is_file() and settings.cache_dir in path.parents
+    assert db_path(tmp_path, settings) != path
+
+
+def test_only_changed_files_are_reparsed(make_repo, tmp_path):
+    repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(30)})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    first = update_index(repo, settings, workers=2)
+    assert len(first.parsed) == 30 and first.files == 30
+
+    (repo / "pkg/m7.py").write_text("def renamed():\n    return 7\n")
+    assert update_index(repo, settings).parsed == ["pkg/m7.py"]
+
+    # A new mtime with the same bytes is not a change: the content hash decides.
+    os.utime(repo / "pkg/m3.py", ns=(1, 1))
+    assert update_index(repo, settings).parsed == []
+
+    (repo / "pkg/m9.py").unlink()
+    report = update_index(repo, settings)
+    assert report.removed == 1 and report.files == 29
+    names = {d.name for r in load_records(repo, settings) for d in r.definitions}
+    assert "renamed" in names and "f7" not in names and "f9" not in names
+
+
+def test_process_pool_and_inline_parsing_agree(make_repo, tmp_path):
+    repo = make_repo({f"src/mod{i}.py": f"class C{i}:\n    def m(self):\n        return helper{i}()\n" for i in range(60)})
+    pooled = Settings(cache_dir=tmp_path / "a")
+    inline = Settings(cache_dir=tmp_path / "b")
+    update_index(repo, pooled, workers=2)
+    update_index(repo, inline, workers=1)
+    assert load_records(repo, pooled) == load_records(repo, inline)
+
+
+def test_skips_are_recorded_with_reasons_and_secrets_never_stored(make_repo, tmp_path):
+    repo = make_repo({"app.py": "def main():\n    pass\n", ".gitignore": "ignored.py\n"})
+    secret = "AKIA-super-secret-token-123"
+    _write(repo, {
+        ".env": f"TOKEN={secret}\n",
+        "deploy/id_rsa": f"{secret}\n",
+        "certs/server.pem": f"{secret}\n",
+        "node_modules/lib/index.js": "function vendored() {}\n",
+        "static/app.min.js": "function minified() {}\n",
+        "proto/msg_pb2.py": "class Msg: pass\n",
+        "big.py": "x = 1\n" * 200_000,
+        "blob.py": b"\x00\x01\x02binary",
+        "latin.py": "def caf\xe9(): pass\n".encode("latin-1"),
+        "long.js": "var a=" + "1+" * 5000 + "1;\n",
+        "ignored.py": "def hidden(): pass\n",
+        "untracked.py": "def fresh(): pass\n",
+        "/".join(["d"] * 45) + "/deep.py": "def deep(): pass\n",
+    })
+    report = update_index(repo, Settings(cache_dir=tmp_path / "cache"))
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert reasons[".env"] == reasons["deploy/id_rsa"] == reasons["certs/server.pem"] == "secret"
+    assert reasons["node_modules/lib/index.js"] == "vendored"
+    assert reasons["static/app.min.js"] == reasons["proto/msg_pb2.py"] == "generated"
+    assert reasons["big.py"] == "too large"
+    assert reasons["blob.py"] == "binary"
+    assert reasons["latin.py"] == "not utf-8"
+    assert reasons["long.js"] == "minified"
+    assert reasons["/".join(["d"] * 45) + "/deep.py"] == "too deep"
+    assert "ignored.py" not in reasons
+    assert report.skip_counts()["secret"] == 3
+    indexed = {r.path for r in load_records(repo, Settings(cache_dir=tmp_path / "cache"))}
+    assert indexed == {"app.py", "untracked.py"}
+    db = db_path(repo.resolve(), Settings(cache_dir=tmp_path / "cache"))
+    stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    assert secret.encode() not in stored
+
+    # Content skips are remembered: an unchanged binary file is not read again.
+    again = update_index(repo, Settings(cache_dir=tmp_path / "cache"))
+    assert again.parsed == [] and {s.path: s.reason for s in again.skipped}["blob.py"] == "binary"
+
+
+def test_syntax_errors_are_counted_and_do_not_stop_the_run(make_repo, tmp_path):
+    repo = make_repo({"ok.py": "def fine():\n    pass\n", "broken.py": "def good():\n    pass\n\ndef bad(:\n  ))\n"})
+    report = update_index(repo, Settings(cache_dir=tmp_path / "cache"))
+    assert report.syntax_errors == 1 and report.files == 2
+    broken = next(r for r in load_records(repo, Settings(cache_dir=tmp_path / "cache")) if r.path == "broken.py")
+    assert broken.syntax_errors and "good" in {d.name for d in broken.definitions}
+
+
+def test_not_a_git_repo_is_a_one_line_repo_error(tmp_path):
+    with pytest.raises(RepoError, match="not a git repository"):
+        update_index(tmp_path, Settings(cache_dir=tmp_path / "cache"))

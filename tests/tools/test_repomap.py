@@ -1,0 +1,95 @@
+"""The repo map: ranked by the def/ref graph, personalised, within budget, byte-identical across runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from r1agent.settings import Settings
+from r1agent.tools.repomap import build_repo_map
+from r1agent.tools.tokens import estimate_tokens
+
+
+def _project() -> dict[str, str]:
+    """A package where every module uses ``core.Registry`` and a few neighbours: core is central."""
+    files = {"pkg/core.py": "class Registry:\n    def register(self, name, factory):\n        return name\n\n"
+                            "    def lookup(self, name):\n        return name\n"}
+    for i in range(60):
+        body = [f"from pkg.core import Registry\nfrom pkg import mod{(i + 1) % 60}\n\n"]
+        for j in range(4):
+            body.append(
+                f"def handler_{i}_{j}(request, retries: int = {j}) -> dict:\n"
+                f"    Registry().register('h{i}{j}', mod{(i + 1) % 60}.handler_{(i + 1) % 60}_{j}(request))\n"
+                f"    return Registry().lookup(request)\n\n"
+            )
+        files[f"pkg/mod{i}.py"] = "".join(body)
+    files["pkg/billing.py"] = "class InvoiceRenderer:\n    def render_invoice(self, invoice_id):\n        return invoice_id\n"
+    return files
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> tuple[Path, Settings]:
+    repo = tmp_path_factory.mktemp("project")
+    for rel, text in _project().items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=repo, check=True)
+    return repo, Settings(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_central_definitions_come_first(project):
+    repo, settings = project
+    result = build_repo_map(repo, settings, budget=200)
+    assert result.text.startswith("pkg/core.py:\n")
+    assert "class Registry" in result.text and "def lookup(self, name)" in result.text
+
+
+@pytest.mark.parametrize("budget", [128, 512, 2048])
+def test_map_fits_the_budget_within_a_few_percent(project, budget):
+    repo, settings = project
+    result = build_repo_map(repo, settings, budget=budget)
+    assert result.tokens == estimate_tokens(result.text)
+    assert 0.95 * budget <= result.tokens <= budget
+
+
+def test_same_inputs_give_byte_identical_maps(project, tmp_path):
+    repo, settings = project
+    first = build_repo_map(repo, settings, budget=700, issue_text="render_invoice is slow").text
+    again = build_repo_map(repo, settings, budget=700, issue_text="render_invoice is slow").text
+    fresh_cache = build_repo_map(repo, Settings(cache_dir=tmp_path / "c"), budget=700, issue_text="render_invoice is slow").text
+    assert first == again == fresh_cache
+
+
+def test_focus_and_issue_identifiers_pull_their_files_up(project):
+    repo, settings = project
+    plain = build_repo_map(repo, settings, budget=300)
+    assert "pkg/billing.py" not in plain.files
+    by_issue = build_repo_map(repo, settings, budget=300, issue_text="`InvoiceRenderer.render_invoice` drops the id")
+    assert by_issue.files[0] == "pkg/billing.py"
+    by_focus = build_repo_map(repo, settings, budget=300, focus=["pkg/mod42.py"])
+    assert by_focus.files[0] == "pkg/mod42.py"
+    assert "pkg/mod43.py" in by_focus.files  # what the focus file uses comes along
+    assert "pkg/mod43.py" not in plain.files
+
+
+def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "r1agent", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_map_command_prints_the_map_of_the_global_repo(project):
+    repo, _ = project
+    proc = _cli("-C", str(repo), "map", "--budget", "150", "--focus", "pkg/billing.py")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("pkg/billing.py:\n")
+
+
+def test_map_command_outside_a_git_repo_exits_2_with_one_line(tmp_path):
+    proc = _cli("-C", str(tmp_path), "map")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "not a git repository" in proc.stderr

@@ -1,0 +1,201 @@
+"""Rank the files (and symbols) most likely to need an edit for an issue, with no model.
+
+Signals: BM25 over each file's terms and over each definition, the paths, stack-trace frames and
+identifiers the issue names, and personalised PageRank on the def/ref graph seeded by those signals.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from r1agent.events import EventSink, Phase, ignore
+from r1agent.settings import Settings
+from r1agent.tools.graph import RefGraph, boost, build_graph
+from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
+from r1agent.tools.mentions import find_mentions, match_path
+from r1agent.tools.rank import pagerank
+from r1agent.tools.terms import split_identifier, terms
+
+# Weights of the signals in a file's score; each signal is first scaled to [0, 1].
+W_FILE_TEXT = 1.0
+W_SYMBOLS = 0.7
+W_PATH = 1.0
+W_FRAME = 0.8
+W_IDENT = 0.6
+W_GRAPH = 0.3
+W_PRIOR = 0.2  # how central a file is in the graph, unpersonalised: core modules change more often
+W_SIZE = 0.2  # bigger files hold more of the bugs; BM25's length normalisation alone would hide them
+TEST_FACTOR = 0.6  # fixes mostly edit the code under test, not the tests
+PERIPHERAL_FACTOR = 0.5  # docs, examples, build scripts rarely hold the bug
+_PERIPHERAL_DIRS = {"docs", "doc", "examples", "example", "scripts", "benchmarks", "bench", "tools", "ci", ".github"}
+_PERIPHERAL_FILES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "ez_setup.py", "tasks.py", "conf.py"}
+# Words every bug report uses; they match code named after them (fix_*, BugReport) by accident.
+_ISSUE_NOISE = frozenset(
+    "fix fixed fixes fixing bug bugs issue issues close closes closed see problem should now also would "
+    "work works working broken break breaks regression revert reverts commit patch pr".split()
+)
+
+
+@dataclass(frozen=True)
+class FileHit:
+    path: str
+    score: float
+    why: str
+
+
+@dataclass(frozen=True)
+class SymbolHit:
+    path: str
+    name: str  # qualified: Class.method
+    kind: str
+    line: int
+    score: float
+
+
+@dataclass
+class Localization:
+    files: list[FileHit] = field(default_factory=list)
+    symbols: list[SymbolHit] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"files": [asdict(f) for f in self.files], "symbols": [asdict(s) for s in self.symbols]}
+
+
+def _is_test(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return "test" in path.split("/")[:-1] or "tests" in path.split("/")[:-1] or name.startswith("test_") \
+        or name.endswith(("_test.py", "_test.go", ".test.ts", ".test.js", ".spec.ts", ".spec.js", "Test.java"))
+
+
+def _is_peripheral(path: str) -> bool:
+    parts = path.split("/")
+    return parts[-1] in _PERIPHERAL_FILES or not _PERIPHERAL_DIRS.isdisjoint(parts[:-1])
+
+
+def _path_terms(path: str) -> list[str]:
+    return [t for part in path.replace(".", "/").split("/") for t in [part.lower(), *split_identifier(part)] if len(t) > 1]
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if len(values) else 0.0
+    return values / top if top > 0 else values
+
+
+def rank_files(
+    records: list[FileRecord], file_terms: dict[str, list[str]], issue_text: str, top_k: int = 10,
+    graph: RefGraph | None = None,
+) -> Localization:
+    """The pure ranking step: index contents and issue text in, ranked files and symbols out."""
+    if not records:
+        return Localization()
+    paths = [r.path for r in records]
+    index = {p: i for i, p in enumerate(paths)}
+    n = len(paths)
+    query = [t for t in terms(issue_text) if t not in _ISSUE_NOISE]
+    reasons: list[list[str]] = [[] for _ in range(n)]
+
+    docs = [file_terms.get(p, []) + _path_terms(p) * 3 for p in paths]
+    file_bm25 = _scaled(np.asarray(BM25Okapi(docs).get_scores(query))) if query else np.zeros(n)
+
+    sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]
+    sym_docs = [
+        [d.name.lower(), *split_identifier(d.qualname.replace(".", "_")), *terms(d.signature), *_path_terms(paths[i])]
+        for i, d in sym_rows
+    ]
+    sym_scores = _scaled(np.asarray(BM25Okapi(sym_docs).get_scores(query))) if sym_rows and query else np.zeros(len(sym_rows))
+    best_sym = np.zeros(n)
+    for (i, _d), s in zip(sym_rows, sym_scores, strict=True):
+        best_sym[i] = max(best_sym[i], s)
+
+    mentions = find_mentions(issue_text)
+    mention = np.zeros(n)
+    for mp in sorted(mentions.paths):
+        for p in match_path(mp, paths):
+            mention[index[p]] += W_PATH
+            reasons[index[p]].append(f"path {mp} named in issue")
+    for frame in mentions.frames:
+        for p in match_path(frame.path, paths):
+            mention[index[p]] += W_FRAME
+            reasons[index[p]].append(f"stack frame {p}:{frame.line}")
+    # Dotted names (pkg.module.Class) may name a module path.
+    for ident in sorted(i for i in mentions.identifiers if "." in i):
+        as_path = ident.replace(".", "/")
+        for k in range(as_path.count("/"), 0, -1):
+            hits = match_path(as_path.rsplit("/", k)[0] + ".py", paths) if k else []
+            if hits:
+                for p in hits:
+                    mention[index[p]] += W_PATH / 2
+                    reasons[index[p]].append(f"module {ident.rsplit('.', k)[0]} named in issue")
+                break
+    definers: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        for d in r.definitions:
+            definers[d.name].append(i)
+            if d.qualname != d.name:
+                definers[d.qualname].append(i)
+    named: dict[int, list[str]] = defaultdict(list)
+    for ident in sorted(mentions.identifiers):
+        where = sorted(set(definers.get(ident, ())))
+        if where and len(where) <= 10:
+            for i in where:
+                named[i].append(ident)
+                mention[i] += W_IDENT / math.sqrt(len(where)) / (1 + 0.5 * (len(named[i]) - 1))
+    for i, names in named.items():
+        reasons[i].append("defines " + ", ".join(f"`{x}`" for x in names[:3]) + " named in issue")
+
+    base = W_FILE_TEXT * file_bm25 + W_SYMBOLS * best_sym + mention
+    # The graph spreads relevance from the strongest candidates to the files they use or are used by.
+    names = frozenset(mentions.identifiers)
+    graph = boost(graph, names) if graph is not None else build_graph(records, boosted=names)
+    seeds = {paths[i]: float(base[i]) for i in np.argsort(-base, kind="stable")[:20] if base[i] > 0}
+    graph_score = _scaled(pagerank(graph, seeds)) if seeds else np.zeros(n)
+    prior = _scaled(np.sqrt(pagerank(graph)))
+    size = _scaled(np.log1p(np.asarray([len(file_terms.get(p, ())) for p in paths], dtype=np.float64)))
+    total = base + W_GRAPH * graph_score + W_PRIOR * prior + W_SIZE * size
+    for i, p in enumerate(paths):
+        if _is_test(p):
+            total[i] *= TEST_FACTOR
+        elif _is_peripheral(p):
+            total[i] *= PERIPHERAL_FACTOR
+
+    order = sorted(range(n), key=lambda i: (-round(float(total[i]), 9), paths[i]))[:top_k]
+    hits = []
+    for i in order:
+        if total[i] <= 0:
+            break
+        why = list(reasons[i])
+        if file_bm25[i] >= 0.5:
+            why.append(f"issue words match file text ({file_bm25[i]:.2f})")
+        if best_sym[i] >= 0.5:
+            top_def = max((d for j, d in sym_rows if j == i), key=lambda d: d.name.lower() in query)
+            why.append(f"issue words match symbols such as `{top_def.qualname}`")
+        if graph_score[i] >= 0.3 and not why:
+            why.append("closely linked in the def/ref graph to other matches")
+        hits.append(FileHit(paths[i], round(float(total[i]), 4), "; ".join(why) or "weak lexical match"))
+
+    kept = {h.path for h in hits}
+    sym_order = sorted(range(len(sym_rows)), key=lambda k: (-round(float(sym_scores[k]), 9), k))
+    symbols = []
+    for k in sym_order:
+        i, d = sym_rows[k]
+        if paths[i] in kept and sym_scores[k] > 0:
+            symbols.append(SymbolHit(paths[i], d.qualname, d.kind, d.start_line, round(float(sym_scores[k]), 4)))
+        if len(symbols) >= top_k * 2:
+            break
+    return Localization(files=hits, symbols=symbols)
+
+
+def localize(
+    repo: Path, issue_text: str, settings: Settings, top_k: int = 10, *, on_event: EventSink = ignore,
+) -> Localization:
+    """Update the index of ``repo`` and rank its files for ``issue_text``."""
+    on_event(Phase("localizing"))
+    update_index(repo, settings, on_event=on_event)
+    snap = load_snapshot(repo, settings)
+    return rank_files(list(snap.records.values()), load_terms(repo, settings), issue_text, top_k, graph=snap.graph)

@@ -1,0 +1,63 @@
+"""Split source text and issue text into the lowercase search terms BM25 ranks on."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# camelCase / PascalCase / ACRONYMWord boundaries.
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+# Words so common in code or prose that they only add noise to the ranking.
+STOPWORDS = frozenset(
+    """
+    a an and are as at be but by for from if in into is it its of on or that the then this to was were
+    will with not no yes do does did can could should would self cls def class return import none true
+    false null nil var let const func fn pub new use let end else elif while try except finally raise
+    pass lambda static void int str bool float public private protected package this that when which
+    """.split()
+)
+
+
+@lru_cache(maxsize=1 << 16)
+def _expand(ident: str) -> tuple[str, ...]:
+    """The terms one identifier contributes (cached: code repeats its names a lot)."""
+    low = ident.lower()
+    parts = split_identifier(ident)
+    out = [low] if low not in STOPWORDS and len(low) > 1 else []
+    if len(parts) > 1:
+        out.extend(p for p in parts if p not in STOPWORDS)
+    return tuple(out)
+
+
+def split_identifier(ident: str) -> list[str]:
+    """``parseHTTPResponse_v2`` -> ``["parse", "http", "response", "v2"]`` (parts of 2+ chars)."""
+    parts: list[str] = []
+    for chunk in ident.split("_"):
+        parts.extend(p.lower() for p in _CAMEL.findall(chunk))
+    return [p for p in parts if len(p) > 1]
+
+
+def identifiers(text: str) -> list[str]:
+    """The identifier-like words of a text, in order (cheap: the index stores these, not terms)."""
+    return _IDENT.findall(text)
+
+
+def terms_of_identifiers(idents: list[str]) -> list[str]:
+    """Search terms from identifiers: each whole, plus its parts when it has several."""
+    out: list[str] = []
+    for ident, count in Counter(idents).items():
+        out.extend(_expand(ident) * count)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Search terms of a text."""
+    return terms_of_identifiers(_IDENT.findall(text))
+
+
+def plain_words(text: str) -> list[str]:
+    """Lowercase words with no identifier splitting: what a plain BM25 baseline sees."""
+    return [w.lower() for w in _IDENT.findall(text)]
