@@ -39,6 +39,23 @@ def _owned_by_sandbox(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+class FrozenSnapshot:
+    """Mixin for backends: the snapshot is taken at the first call and reused, so every sandbox
+    of a run starts from the same files even if the user keeps editing."""
+
+    repo: Path
+    _snapshot: bytes | None = None
+
+    def snapshot(self) -> bytes:
+        if self._snapshot is None:
+            self._snapshot = snapshot_with_baseline(self.repo)
+        return self._snapshot
+
+    def refresh_snapshot(self) -> None:
+        """Take the snapshot again at the next create (after the user changed the working tree)."""
+        self._snapshot = None
+
+
 def snapshot_with_baseline(repo: Path) -> bytes:
     """The repo snapshot plus a ``.git`` holding it as one commit, as tar bytes."""
     work = Path(tempfile.mkdtemp(prefix="r1agent-snapshot-"))

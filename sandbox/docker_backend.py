@@ -12,7 +12,7 @@ import docker
 
 from r1agent.events import EventSink, Message, ignore
 from r1agent.sandbox.base_image import ensure_base_image, image_exists
-from r1agent.sandbox.baseline import snapshot_with_baseline
+from r1agent.sandbox.baseline import FrozenSnapshot
 from r1agent.sandbox.cleanup import PruneCounts, prune, remove_crash_leftovers
 from r1agent.sandbox.docker_connect import connect
 from r1agent.sandbox.docker_sandbox import DockerSandbox
@@ -25,7 +25,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class DockerBackend:
+class DockerBackend(FrozenSnapshot):
     """Builds the images for ``repo`` and hands out fresh containers with its snapshot copied in."""
 
     name = "docker"
@@ -35,7 +35,6 @@ class DockerBackend:
         self.settings, self.repo, self.on_event = settings, repo, on_event or ignore
         self.client = client or connect()
         self._image: str | None = None
-        self._snapshot: bytes | None = None
         self._lock = threading.Lock()  # parallel candidates must not build the same image twice
         left = remove_crash_leftovers(self.client)
         if left.containers or left.volumes:
@@ -62,16 +61,6 @@ class DockerBackend:
             yield sb
         finally:
             sb.close()
-
-    def snapshot(self) -> bytes:
-        """The repo (with its baseline commit) as it was at the first call; every sandbox starts from it."""
-        if self._snapshot is None:
-            self._snapshot = snapshot_with_baseline(self.repo)
-        return self._snapshot
-
-    def refresh_snapshot(self) -> None:
-        """Take the snapshot again at the next create (after the user changed the working tree)."""
-        self._snapshot = None
 
     def prune(self, include_base: bool = False) -> PruneCounts:
         return prune(self.client, include_base=include_base)

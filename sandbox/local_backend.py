@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from r1agent.errors import SandboxError
 from r1agent.events import EventSink, Message, ignore
-from r1agent.sandbox.baseline import snapshot_with_baseline
+from r1agent.sandbox.baseline import FrozenSnapshot
 from r1agent.sandbox.cleanup import PruneCounts
 from r1agent.sandbox.execution import CappedBuffer, ExecResult
 from r1agent.sandbox.pool import run_parallel
@@ -111,7 +111,7 @@ class LocalSandbox(Sandbox):
         shutil.rmtree(self.work, ignore_errors=True)
 
 
-class LocalBackend:
+class LocalBackend(FrozenSnapshot):
     """Same interface as DockerBackend, on the host. No image, no resource limits, weaker isolation."""
 
     name = "local"
@@ -120,7 +120,6 @@ class LocalBackend:
         self.settings, self.repo, self.on_event = settings, repo, on_event or ignore
         jail = "bubblewrap" if shutil.which("bwrap") else "no isolation (bubblewrap is not installed)"
         self.on_event(Message(f"local sandbox backend: runs on this host with {jail}; Docker is safer", level="warning"))
-        self._snapshot: bytes | None = None
 
     def ensure_image(self) -> str:
         return "local"
@@ -135,15 +134,6 @@ class LocalBackend:
             yield sb
         finally:
             sb.close()
-
-    def snapshot(self) -> bytes:
-        """The repo (with its baseline commit) as it was at the first call; every sandbox starts from it."""
-        if self._snapshot is None:
-            self._snapshot = snapshot_with_baseline(self.repo)
-        return self._snapshot
-
-    def refresh_snapshot(self) -> None:
-        self._snapshot = None
 
     def prune(self, include_base: bool = False) -> PruneCounts:
         return PruneCounts()

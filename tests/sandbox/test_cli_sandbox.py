@@ -33,6 +33,31 @@ def test_unreachable_docker_engine_is_one_line_with_a_fix_and_exit_2(make_repo):
     assert "sandbox.backend=local" in lines[0]
 
 
+def test_no_permission_on_the_docker_socket_is_one_line_with_a_fix_and_exit_2(make_repo, tmp_path):
+    """A user outside the docker group: as root, drop the capability that bypasses file modes."""
+    import shutil
+    import socket
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is needed to act as a user without access")
+    repo = make_repo({"a.py": ""})
+    path = tmp_path / "docker.sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        server.listen()
+        path.chmod(0)
+        caps = "-dac_override,-dac_read_search"
+        done = subprocess.run(
+            ["setpriv", f"--inh-caps={caps}", f"--bounding-set={caps}", sys.executable, "-m", "r1agent",
+             "-C", str(repo), "sandbox", "exec", "--", "true"],
+            capture_output=True, text=True, timeout=120, env={**os.environ, "DOCKER_HOST": f"unix://{path}"},
+        )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "permission denied reaching the Docker engine" in lines[0]
+    assert "docker group" in lines[0]
+
+
 @pytest.mark.docker
 def test_exec_and_test_print_output_and_exit_codes(make_repo, sample_files, base_image):
     repo = make_repo(sample_files)
