@@ -7,7 +7,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from r1agent.events import Phase
+from r1agent.events import Message, Phase
 from r1agent.tools.git import head_commit, open_repo
 
 from ..prompting import tail
@@ -39,11 +39,14 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
         baseline = outcome(sb.run_tests(None))
         targeted = sb.run_tests(state.target_tests) if state.target_tests else None
     svc.record("baseline", baseline.model_dump())
+    bad = failing(baseline.tests)
+    emit(Message(f"baseline: {len(baseline.tests) - len(bad)} of {len(baseline.tests)} tests pass"
+                 + (f"; failing now: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}" if bad else "")))
     update: dict = {"base_dir": str(base), "head_commit": head_commit(repo), "baseline": baseline}
     if state.user_gave_tests and not state.issue.strip():
-        bad = failing(targeted.tests) if targeted else []
+        red = failing(targeted.tests) if targeted else []
         update["issue"] = (
-            f"These tests fail and must pass: {', '.join(bad or state.target_tests)}\n\n"
+            f"These tests fail and must pass: {', '.join(red or state.target_tests)}\n\n"
             f"Their output:\n```\n{tail(targeted.output_tail if targeted else '', 4000)}\n```"
         )
     if not state.target_tests and not state.reproduce:

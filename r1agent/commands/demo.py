@@ -42,7 +42,7 @@ def demo(app, target: Path | None, as_json: bool) -> None:
     if real:
         console.print(f"model: your endpoint {loaded.settings.endpoint.base_url}")
     else:
-        endpoint = ScriptedEndpoint(load_script(DEMO_DIR / "script.jsonl"), token_delay=0.002).start()
+        endpoint = ScriptedEndpoint(load_script(DEMO_DIR / "script.jsonl"), token_delay=0.01).start()
         console.print("model: [yellow]the scripted R1 endpoint[/] (no GPU needed): it replays a wrong first "
                       "answer, then the fix. Point endpoint.base_url at a real R1 to use it instead.")
         flags |= {"endpoint.base_url": endpoint.base_url, "endpoint.model": "auto", "endpoint.profile": "r1"}

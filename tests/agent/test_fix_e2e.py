@@ -155,3 +155,13 @@ def test_later_rounds_share_90_percent_prompt_prefix(run_cli, bug_repo, endpoint
     metrics = urllib.request.urlopen(ep.base_url.removesuffix("/v1") + "/metrics").read().decode()
     hits = sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("vllm:prefix_cache_hits_total"))
     assert hits == sum(shared)
+
+
+def test_a_failing_test_alone_is_the_issue(run_cli, bug_repo, endpoint):
+    ep = endpoint([turn(GOOD)])
+    result = run_cli("-C", str(bug_repo), "fix", "--test", TARGET, "--candidates", "1", "--json")
+    assert result.code == 0, result.err
+    prompt = ep.requests[0]["messages"][-1]["content"]
+    assert f"These tests fail and must pass: {TARGET}" in prompt
+    assert "assert 3.3333333333333335 == 2.5" in prompt  # the failure output R1 gets to read
+    assert "def test_mean():" in prompt  # the test file is pinned into the context
