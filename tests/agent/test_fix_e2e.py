@@ -151,6 +151,7 @@ def test_later_rounds_share_90_percent_prompt_prefix(run_cli, bug_repo, endpoint
     for before, after in zip(prompts, prompts[1:], strict=False):
         common = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), min(len(before), len(after)))
         shared.append(common)
+        print(f"round prompt shares {common}/{len(after)} tokens ({common / len(after):.1%}) with the one before")
         assert common / len(after) >= 0.9, f"only {common}/{len(after)} tokens shared"
     metrics = urllib.request.urlopen(ep.base_url.removesuffix("/v1") + "/metrics").read().decode()
     hits = sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("vllm:prefix_cache_hits_total"))
