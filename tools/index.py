@@ -2,10 +2,13 @@
 
 A file is re-parsed only when its content hash changes; a matching (mtime, size) skips even the read.
 Parsing runs in a process pool over bounded chunks, so huge repositories neither exhaust memory nor hang.
+Records and their linked graph are also kept as a snapshot file that loads faster than the rows; a small
+change writes a delta beside it rather than the whole snapshot again.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -27,7 +30,7 @@ from r1agent.tools.languages import language_for
 from r1agent.tools.symbols import Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -39,6 +42,7 @@ CREATE TABLE IF NOT EXISTS files (
     idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL, value TEXT NOT NULL);
 """
 
 
@@ -63,6 +67,7 @@ class IndexReport:
     skipped: list[Skip] = field(default_factory=list)
     syntax_errors: int = 0
     seconds: float = 0.0
+    snapshot: str = ""  # the id of the snapshot the index now holds ("" when it must be rebuilt on load)
 
     def skip_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(s.reason for s in self.skipped).items()))
@@ -85,7 +90,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
         row = None
     if row is None or row[0] != SCHEMA_VERSION:  # an older layout: start over, it is only a cache
-        conn.executescript("DROP TABLE files; DROP TABLE skipped; DELETE FROM meta;")
+        conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; DELETE FROM meta;")
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
@@ -94,6 +99,10 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _snapshot_path(db: Path) -> Path:
     return db.with_suffix(".records.pickle")
+
+
+def _delta_path(db: Path) -> Path:
+    return db.with_suffix(".delta.pickle")
 
 
 def _record_from_row(path: str, lang: str, defs: str, refs: str, err: int) -> FileRecord:
@@ -111,43 +120,106 @@ class Snapshot:
 # A snapshot holds a graph linked by graph.py: a new version of that code must relink, not reuse it.
 _SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + Path(graph_module.__file__).read_bytes()).hexdigest()[:16]
 
+# Past this many files changed since the full snapshot, the next write is a full one again.
+DELTA_MAX_FILES = 64
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A snapshot as it lies on disk: the full one it extends (its id) and the records changed since."""
+
+    token: str
+    snap: Snapshot
+    base: str
+    changes: dict[str, FileRecord | None]
+
+
 # The last snapshot this process read or wrote, so an update followed by a load unpickles nothing.
-_recent: dict[Path, tuple[str, Snapshot]] = {}
+_recent: dict[Path, _Stored] = {}
 
 
-def _write_snapshot(conn: sqlite3.Connection, db: Path, records: dict[str, FileRecord]) -> Snapshot:
-    """Persist records and graph in one pickle: loading it beats decoding rows and relinking names."""
+def _dump(obj: object, path: Path) -> None:
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _load(path: Path) -> object:
+    # Unpickling builds many small objects; the cycle collector has nothing to find among them.
+    gc.disable()
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    finally:
+        gc.enable()
+
+
+def _write_snapshot(
+    conn: sqlite3.Connection, db: Path, records: dict[str, FileRecord],
+    since: _Stored | None = None, changed: dict[str, FileRecord | None] | None = None,
+) -> Snapshot:
+    """Persist records and graph: loading them beats decoding rows and relinking names.
+
+    After a small change (``changed`` on top of ``since``) only the changed records and the new graph
+    are written, beside the last full snapshot; a one-file edit then costs a small write, not a full one.
+    """
     token = f"{_SNAPSHOT_VERSION}-{os.urandom(8).hex()}"
     snap = Snapshot(records, link(list(records.values())))
+    changes = {**since.changes, **changed} if since is not None and changed is not None else None
+    if changes is not None and len(changes) <= DELTA_MAX_FILES and since is not None:
+        stored = _Stored(token, snap, since.base, changes)
+        _dump((stored.base, token, changes, snap.graph), _delta_path(db))
+    else:
+        stored = _Stored(token, snap, token, {})
+        _dump((token, snap), _snapshot_path(db))
+        _delta_path(db).unlink(missing_ok=True)  # it extended the full snapshot just replaced
     _recent.clear()
-    _recent[db] = (token, snap)
-    tmp = _snapshot_path(db).with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        pickle.dump((token, snap), f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, _snapshot_path(db))
+    _recent[db] = stored
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)", (token,))
     conn.commit()
     return snap
 
 
-def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
-    """The records, from the snapshot when it matches the database, else rebuilt from the rows."""
+def _snapshot_token(conn: sqlite3.Connection) -> str:
+    """The current snapshot's id when this code wrote it; it changes whenever the records do."""
     row = conn.execute("SELECT value FROM meta WHERE key='snapshot'").fetchone()
-    if row is not None and not row[0].startswith(_SNAPSHOT_VERSION):
-        row = None  # written by other code: rebuild below
-    if row is not None and db in _recent and _recent[db][0] == row[0]:
-        return _recent[db][1]
+    return row[0] if row is not None and row[0].startswith(_SNAPSHOT_VERSION) else ""
+
+
+def _read_stored(conn: sqlite3.Connection, db: Path) -> _Stored:
+    """The snapshot the database names, from memory, the full file plus its delta, or rebuilt from rows."""
+    token = _snapshot_token(conn)
+    if token and db in _recent and _recent[db].token == token:
+        return _recent[db]
+    stored = None
     try:
-        with open(_snapshot_path(db), "rb") as f:
-            token, snap = pickle.load(f)
-        if row is not None and token == row[0] and isinstance(snap, Snapshot):
-            _recent.clear()
-            _recent[db] = (token, snap)
-            return snap
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError):
+        full = _load(_snapshot_path(db))
+        if token and full[0] == token and isinstance(full[1], Snapshot):
+            stored = _Stored(token, full[1], token, {})
+        elif token:
+            base, delta_token, changes, graph = _load(_delta_path(db))
+            if delta_token == token and base == full[0] and isinstance(full[1], Snapshot):
+                records = dict(full[1].records)
+                for path, rec in changes.items():
+                    if rec is None:
+                        records.pop(path, None)
+                    else:
+                        records[path] = rec
+                stored = _Stored(token, Snapshot(dict(sorted(records.items())), graph), base, changes)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
         pass  # missing or torn: the SQLite rows are the source of truth
-    rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
-    return _write_snapshot(conn, db, {r[0]: _record_from_row(*r) for r in rows})
+    if stored is None:
+        rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
+        _write_snapshot(conn, db, {r[0]: _record_from_row(*r) for r in rows})
+        return _recent[db]
+    _recent.clear()
+    _recent[db] = stored
+    return stored
+
+
+def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
+    return _read_stored(conn, db).snap
 
 
 @dataclass(frozen=True)
@@ -214,7 +286,9 @@ def _process_chunk(root: str, jobs: list[_Job]) -> list[_Outcome]:
 
 def _run_jobs(root: Path, jobs: list[_Job], workers: int) -> Iterator[list[_Outcome]]:
     """Yield outcomes chunk by chunk; at most 2 chunks per worker are in flight at once."""
-    chunks = [jobs[i:i + CHUNK_FILES] for i in range(0, len(jobs), CHUNK_FILES)]
+    # About 8 chunks per worker, so the last one to finish leaves little idle time on the others.
+    size = max(4, min(CHUNK_FILES, -(-len(jobs) // (8 * workers))))
+    chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     if workers <= 1 or len(jobs) < INLINE_BELOW:
         for chunk in chunks:
             yield _process_chunk(str(root), chunk)
@@ -242,57 +316,81 @@ def update_index(
     db = db_path(root, settings)
     conn = _connect(db)
     try:
-        known = {p: (h, m, s) for p, h, m, s in conn.execute("SELECT path, hash, mtime_ns, size FROM files")}
-        current = set(listing.paths)
-        gone = [p for p in known if p not in current]
-        jobs: list[_Job] = []
-        for path in listing.paths:
-            old = known.get(path)
-            if old is not None and listing.stats[path] == (old[1], old[2]):
-                continue
-            jobs.append(_Job(path, old[0] if old else None))
-        workers = workers or max(1, min(os.cpu_count() or 1, 8))
-        done = 0
+        # path -> ((mtime_ns, size), skip reason, syntax errors): all an unchanged file needs.
+        known = {r[0]: ((r[1], r[2]), r[3], r[4])
+                 for r in conn.execute("SELECT path, mtime_ns, size, skip, syntax_errors FROM files")}
+        gone = [p for p in known if p not in listing.stats]
+        moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
+        # The old hash decides whether a file whose stat moved really changed; only those rows are read.
+        hashes = dict(_rows(conn, "SELECT path, hash FROM files WHERE path IN ({})", [p for p in moved if p in known]))
+        jobs = [_Job(p, hashes.get(p)) for p in sorted(moved)]
+        status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
         changed: dict[str, FileRecord | None] = {p: None for p in gone}
-        with conn:
-            conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
-            for outcomes in _run_jobs(root, jobs, workers):
-                for o in outcomes:
-                    if o.row is None and o.hash:
-                        conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (o.mtime_ns, o.size, o.path))
-                    elif o.row is None:  # vanished or unreadable between listing and reading
-                        conn.execute("DELETE FROM files WHERE path = ?", (o.path,))
-                        changed[o.path] = None
-                    else:
-                        if not o.skip:
-                            report.parsed.append(o.path)
-                        conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
-                        row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
-                        changed[o.path] = None if o.skip else _record_from_row(row[0], row[4], row[6], row[7], row[5])
-                done += len(outcomes)
-                on_event(Progress("indexing", done, len(jobs)))
-            # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
-            report.skipped += [Skip(p, r) for p, r in conn.execute("SELECT path, skip FROM files WHERE skip != ''")]
-            report.skipped.sort(key=lambda s: s.path)
-            skips = [(s.path, s.reason) for s in report.skipped]
-            if skips != conn.execute("SELECT path, reason FROM skipped ORDER BY path").fetchall():
-                conn.execute("DELETE FROM skipped")  # written only on change: a warm run stays read-only
+        if jobs or gone:
+            _apply_jobs(conn, root, jobs, gone, workers or max(1, min(os.cpu_count() or 1, 8)),
+                        report, status, changed, on_event)
+        # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
+        report.skipped += [Skip(p, st[0]) for p, st in status.items() if st[0]]
+        report.skipped.sort(key=lambda s: s.path)
+        skips = [(s.path, s.reason) for s in report.skipped]
+        if skips != conn.execute("SELECT path, reason FROM skipped ORDER BY path").fetchall():
+            with conn:  # written only on change: a warm run stays read-only
+                conn.execute("DELETE FROM skipped")
                 conn.executemany("INSERT INTO skipped VALUES (?, ?)", skips)
         report.removed = len(gone)
         if changed:
-            records = dict(_read_snapshot(conn, db).records)  # a copy: the cached one may be in use
+            # A first build starts from nothing: reading back the rows just written would only cost time.
+            since = _read_stored(conn, db) if any(not row[1] for row in known.values()) else None
+            records = dict(since.snap.records) if since is not None else {}
             for path, rec in changed.items():
                 if rec is None:
                     records.pop(path, None)
                 else:
                     records[path] = rec
-            _write_snapshot(conn, db, dict(sorted(records.items())))
-        report.files = conn.execute("SELECT COUNT(*) FROM files WHERE skip = ''").fetchone()[0]
-        report.syntax_errors = conn.execute("SELECT COUNT(*) FROM files WHERE syntax_errors = 1").fetchone()[0]
+            _write_snapshot(conn, db, dict(sorted(records.items())), since, changed)
+        report.snapshot = _snapshot_token(conn)
+        report.files = sum(1 for st in status.values() if not st[0])
+        report.syntax_errors = sum(1 for st in status.values() if st[1])
     finally:
         conn.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500) -> Iterator[tuple]:
+    """Rows of ``sql`` for ``keys`` bound into its ``IN ({})``, in batches under SQLite's variable limit."""
+    for i in range(0, len(keys), batch):
+        part = keys[i:i + batch]
+        yield from conn.execute(sql.format(",".join("?" * len(part))), part)
+
+
+def _apply_jobs(
+    conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
+    status: dict[str, tuple[str, int]], changed: dict[str, FileRecord | None], on_event: EventSink,
+) -> None:
+    """Read (and parse when the hash moved) each job's file, writing its row in one transaction."""
+    done = 0
+    with conn:
+        conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
+        for p in gone:
+            status.pop(p, None)
+        for outcomes in _run_jobs(root, jobs, workers):
+            for o in outcomes:
+                if o.row is None and o.hash:
+                    conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (o.mtime_ns, o.size, o.path))
+                elif o.row is None:  # vanished or unreadable between listing and reading
+                    conn.execute("DELETE FROM files WHERE path = ?", (o.path,))
+                    status.pop(o.path, None)
+                    changed[o.path] = None
+                else:
+                    if not o.skip:
+                        report.parsed.append(o.path)
+                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
+                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
+                    status[o.path] = (row[9], row[5])
+                    changed[o.path] = None if o.skip else _record_from_row(row[0], row[4], row[6], row[7], row[5])
+            done += len(outcomes)
+            on_event(Progress("indexing", done, len(jobs)))
 
 
 def load_snapshot(repo: Path, settings: Settings) -> Snapshot:
@@ -316,5 +414,27 @@ def load_terms(repo: Path, settings: Settings) -> dict[str, list[str]]:
     try:
         rows = conn.execute("SELECT path, idents FROM files WHERE skip = '' ORDER BY path")
         return {p: terms_of_identifiers(idents.split()) for p, idents in rows}
+    finally:
+        conn.close()
+
+
+def read_rendered(repo: Path, settings: Settings, key: str) -> str | None:
+    """A rendering (say, a repo map) stored under ``key`` for the current snapshot, if any."""
+    conn = _connect(db_path(repo_root(repo), settings))
+    try:
+        row = conn.execute("SELECT value FROM rendered WHERE key = ? AND snapshot = ?",
+                           (key, _snapshot_token(conn))).fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def write_rendered(repo: Path, settings: Settings, snapshot: str, key: str, value: str) -> None:
+    """Keep a rendering of ``snapshot`` under ``key``; renderings of older snapshots are dropped."""
+    conn = _connect(db_path(repo_root(repo), settings))
+    try:
+        with conn:
+            conn.execute("DELETE FROM rendered WHERE snapshot != ?", (snapshot,))
+            conn.execute("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", (key, snapshot, value))
     finally:
         conn.close()

@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 
 import tree_sitter
-from tree_sitter_language_pack import get_language, get_parser
+from tree_sitter_language_pack import get_parser
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,6 @@ def parser(grammar: str) -> tree_sitter.Parser:
     return get_parser(grammar)
 
 
-def _query_source(spec: LanguageSpec) -> str:
+def query_source(spec: LanguageSpec) -> str:
+    """The text of the language's tags query (definitions and references), shipped in queries/."""
     return resources.files("r1agent.tools").joinpath("queries", f"{spec.query}.scm").read_text("utf-8")
-
-
-@cache
-def queries(spec: LanguageSpec) -> tuple[tree_sitter.Query, tree_sitter.Query]:
-    """The tags query split in two (compiled once per process): definitions, read as matches to pair
-    each node with its name, and references, read as flat captures, which is much cheaper."""
-    source = _query_source(spec)
-    language = get_language(spec.grammar)
-    defs, refs = tree_sitter.Query(language, source), tree_sitter.Query(language, source)
-    encoded = source.encode("utf-8")
-    for i in range(defs.pattern_count):
-        is_ref = b"@ref" in encoded[defs.start_byte_for_pattern(i):defs.end_byte_for_pattern(i)]
-        (defs if is_ref else refs).disable_pattern(i)
-    return defs, refs

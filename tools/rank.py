@@ -45,7 +45,14 @@ def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:
     n = len(graph.paths)
     width = len(graph.names)
     out = np.bincount(graph.src, weights=graph.weight, minlength=n)
-    keys, where = np.unique(graph.dst * width + graph.ident, return_inverse=True)
+    # Group edges by (file, name); sorted by hand, as np.unique would import numpy.ma (see graph.sorted_unique).
+    flat = graph.dst * width + graph.ident
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    keys = ordered[first]
+    where = np.empty(len(flat), dtype=np.int64)
+    where[order] = np.cumsum(first) - 1
     sums = np.bincount(where, weights=rank[graph.src] * graph.weight / out[graph.src])
     wanted = graph.def_file * width + graph.def_name
     pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)

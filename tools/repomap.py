@@ -6,21 +6,28 @@ and the request, so identical inputs give byte-identical maps (a stable prompt p
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from r1agent.events import EventSink, ignore
 from r1agent.settings import Settings
+from r1agent.tools import mentions, rank, tokens
 from r1agent.tools.graph import RefGraph, boost, build_graph
-from r1agent.tools.index import FileRecord, load_snapshot, update_index
+from r1agent.tools.index import FileRecord, load_snapshot, read_rendered, update_index, write_rendered
 from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.rank import pagerank, rank_definitions
 from r1agent.tools.symbols import Definition
 from r1agent.tools.tokens import estimate_tokens
 
+# A stored map is reused only when the code that renders maps is the same as when it was stored.
+_RENDER_VERSION = hashlib.sha256(b"".join(
+    Path(m.__file__).read_bytes() for m in (mentions, rank, tokens) if m.__file__) + Path(__file__).read_bytes()
+).hexdigest()[:16]
 _MENTION_BOOST = 10.0
 _FOCUS_BOOST = 3.0
 
@@ -167,7 +174,30 @@ def build_repo_map(
     exclude: Iterable[str] = (), on_event: EventSink = ignore,
 ) -> RepoMap:
     """Update the index, then render the map of ``repo`` within ``budget`` estimated tokens."""
-    update_index(repo, settings, on_event=on_event)
+    report = update_index(repo, settings, on_event=on_event)
+    return map_of_snapshot(repo, settings, report.snapshot, budget=budget, focus=focus, issue_text=issue_text,
+                           exclude=exclude)
+
+
+def map_of_snapshot(
+    repo: Path, settings: Settings, snapshot: str, *, budget: int, focus: Iterable[str] = (), issue_text: str = "",
+    exclude: Iterable[str] = (),
+) -> RepoMap:
+    """The map of the index as ``update_index`` left it (``snapshot`` is its report's id).
+
+    A map is a pure function of the snapshot and the request, so an unchanged repo reprints the map
+    stored by the last identical request instead of ranking again.
+    """
+    focus, exclude = list(focus), sorted(set(exclude))
+    key = hashlib.sha256(json.dumps([_RENDER_VERSION, budget, focus, issue_text, exclude]).encode()).hexdigest()
+    if snapshot:
+        stored = read_rendered(repo, settings, key)
+        if stored is not None:
+            fields = json.loads(stored)
+            return RepoMap(fields["text"], fields["tokens"], tuple(fields["files"]), fields["definitions"])
     snap = load_snapshot(repo, settings)
-    return render_map(list(snap.records.values()), budget=budget, focus=focus, issue_text=issue_text,
-                      exclude=exclude, graph=snap.graph)
+    result = render_map(list(snap.records.values()), budget=budget, focus=focus, issue_text=issue_text,
+                        exclude=exclude, graph=snap.graph)
+    if snapshot:  # else load_snapshot just rebuilt a stale snapshot: the next run stores the map
+        write_rendered(repo, settings, snapshot, key, json.dumps(asdict(result)))
+    return result

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from typing import NamedTuple
 
 import tree_sitter
+from tree_sitter_language_pack import get_language
 
-from r1agent.tools.languages import LanguageSpec, parser, queries
+from r1agent.tools.languages import LanguageSpec, parser, query_source
 from r1agent.tools.terms import identifiers
 
 # Kinds that hold other definitions: a function nested in one of these is a method.
@@ -61,30 +63,45 @@ def _impl_name(node: tree_sitter.Node, source: bytes) -> str | None:
     return None
 
 
+@cache
+def _tags_query(spec: LanguageSpec) -> tuple[tree_sitter.Query, dict[str, int]]:
+    """The whole tags query, run as one pass of flat captures (two passes cost twice the tree walk),
+    and each definition kind's rank: the kind of the earliest pattern wins when several tag one node."""
+    source = query_source(spec)
+    ranks: dict[str, int] = {}
+    for kind in re.findall(r"@def\.(\w+)", "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(";"))):
+        ranks.setdefault("def." + kind, len(ranks))
+    return tree_sitter.Query(get_language(spec.grammar), source), ranks
+
+
 def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
     """Definitions (with spans, signatures, nesting) and reference counts of one file's bytes."""
     tree = parser(spec.grammar).parse(source)
     root = tree.root_node
-    found: dict[int, tuple[tree_sitter.Node, str, str]] = {}  # def node id -> (node, kind, name)
-    claimed: dict[int, int] = {}  # def node id -> pattern index that named it
-    scope: dict[int, list[str]] = {}  # def node id -> outer names written in the name (C++ ns::K::m)
-    defs_query, refs_query = queries(spec)
-    ref_nodes = tree_sitter.QueryCursor(refs_query).captures(root).get("ref", [])
+    query, ranks = _tags_query(spec)
+    caps = tree_sitter.QueryCursor(query).captures(root)
     # Two patterns may capture one name (a call and an attribute): count each position once.
+    ref_nodes = caps.get("ref", [])
     refs = Counter(n.text.decode("utf-8", "replace") for n in {n.start_byte: n for n in ref_nodes}.values())
-    for pattern, caps in tree_sitter.QueryCursor(defs_query).matches(root):
-        kind_key = next((k for k in caps if k.startswith("def.")), None)
-        if kind_key is None or "name" not in caps:
-            continue
-        node, name_node = caps[kind_key][0], caps["name"][0]
-        if claimed.get(node.id, pattern + 1) <= pattern:  # an earlier, more specific pattern wins
+    tagged: dict[int, tuple[tree_sitter.Node, str]] = {}  # def node id -> (node, kind of its earliest pattern)
+    for key, nodes in caps.items():
+        if key in ranks:
+            for node in nodes:
+                if node.id not in tagged or ranks[key] < ranks["def." + tagged[node.id][1]]:
+                    tagged[node.id] = (node, key[4:])
+    found: dict[int, tuple[tree_sitter.Node, str, str]] = {}  # def node id -> (node, kind, name)
+    scope: dict[int, list[str]] = {}  # def node id -> outer names written in the name (C++ ns::K::m)
+    for name_node in sorted(caps.get("name", []), key=lambda n: n.start_byte):
+        owner = name_node.parent  # a name belongs to the nearest tagged node around it
+        while owner is not None and owner.id not in tagged:
+            owner = owner.parent
+        if owner is None or owner.id in found:
             continue
         raw = source[name_node.start_byte:name_node.end_byte].decode("utf-8", "replace")
         name = _short_name(raw)
         if name:
-            claimed[node.id] = pattern
-            found[node.id] = (node, kind_key[4:], name)
-            scope[node.id] = [s.strip() for s in raw.split("::")[:-1] if s.strip()]
+            found[owner.id] = (owner, tagged[owner.id][1], name)
+            scope[owner.id] = [s.strip() for s in raw.split("::")[:-1] if s.strip()]
 
     definitions = []
     for node, kind, name in found.values():

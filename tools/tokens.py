@@ -8,6 +8,7 @@ it against the real DeepSeek tokenizer; it is additive over lines, so a map's co
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Same shape as DeepSeek-V3's pre-tokenizer regex, in Python's `re` dialect.
 _PIECES = re.compile(
@@ -22,6 +23,7 @@ _WORD_CHARS_PER_TOKEN = 5.0  # fitted on Python sources against the real tokeniz
 _PUNCT_CHARS_PER_TOKEN = 3.0  # runs like "):" or "->" merge, long runs do not
 
 
+@lru_cache(maxsize=1 << 16)  # code repeats its pieces ("def", "(self", ") ->") a lot
 def _piece_cost(piece: str) -> int:
     n = len(piece.strip())
     if n == 0:
@@ -40,4 +42,4 @@ def _piece_cost(piece: str) -> int:
 
 def estimate_tokens(text: str) -> int:
     """Estimated token count of ``text``; additive, so the cost of a render is the sum of its lines."""
-    return sum(_piece_cost(p) for p in _PIECES.findall(text))
+    return sum(map(_piece_cost, _PIECES.findall(text)))

@@ -10,6 +10,8 @@ import pytest
 
 from r1agent.errors import RepoError
 from r1agent.settings import Settings
+from r1agent.tools import index
+from r1agent.tools.files import _skip_reason_by_name
 from r1agent.tools.index import db_path, load_records, update_index
 
 SOURCES = {
@@ -170,3 +172,34 @@ def test_syntax_errors_are_counted_and_do_not_stop_the_run(make_repo, tmp_path):
 def test_not_a_git_repo_is_a_one_line_repo_error(tmp_path):
     with pytest.raises(RepoError, match="not a git repository"):
         update_index(tmp_path, Settings(cache_dir=tmp_path / "cache"))
+
+
+def test_small_edits_write_deltas_and_a_large_one_a_full_snapshot(make_repo, tmp_path):
+    repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return g{(i + 1) % 80}()\n" for i in range(80)})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    db = db_path(repo.resolve(), settings)
+    full, delta = db.with_suffix(".records.pickle"), db.with_suffix(".delta.pickle")
+    full_bytes = full.read_bytes()
+
+    (repo / "pkg/m5.py").write_text("def g5():\n    return f6()\n")
+    assert update_index(repo, settings).parsed == ["pkg/m5.py"]
+    assert delta.is_file() and full.read_bytes() == full_bytes  # one edit: only the delta was written
+
+    for i in range(70):  # past DELTA_MAX_FILES changed files: written in full again
+        (repo / f"pkg/m{i}.py").write_text(f"def h{i}():\n    return f{i}()\n")
+    assert len(update_index(repo, settings).parsed) == 70
+    assert not delta.exists() and full.read_bytes() != full_bytes
+    index._recent.clear()  # read back from disk, as a new process would
+    fresh = Settings(cache_dir=tmp_path / "fresh")
+    update_index(repo, fresh)
+    assert load_records(repo, settings) == load_records(repo, fresh)
+
+
+@pytest.mark.parametrize("path, reason", [
+    ("secrets.yaml", "secret"), ("conf/app.env", "secret"), ("keys/id_ed25519.pub", "secret"),
+    ("a/secrets.d/x.py", None), ("x/vendorx/a.go", None), ("src/vendor/a.go", "vendored"),
+    ("web/api.generated.ts", "generated"), ("pb/msg_pb2_grpc.py", "generated"), ("src/app.py", None),
+])
+def test_name_rules_decide_skips_by_path(path, reason):
+    assert _skip_reason_by_name(path) == reason

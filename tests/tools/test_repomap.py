@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from r1agent.settings import Settings
+from r1agent.tools import index
+from r1agent.tools.index import load_records, update_index
 from r1agent.tools.repomap import build_repo_map
 from r1agent.tools.tokens import estimate_tokens
 
@@ -93,3 +95,54 @@ def test_map_command_outside_a_git_repo_exits_2_with_one_line(tmp_path):
     proc = _cli("-C", str(tmp_path), "map")
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not a git repository" in proc.stderr
+
+
+def _forget_loaded_snapshot() -> None:
+    """As a new process would start: nothing of the index held in memory."""
+    index._recent.clear()
+
+
+def test_unchanged_repo_reprints_the_stored_map_without_loading_the_snapshot(make_repo, tmp_path):
+    repo = make_repo(_project())
+    settings = Settings(cache_dir=tmp_path / "cache")
+    first = build_repo_map(repo, settings, budget=400, issue_text="render_invoice is slow")
+    snapshot_files = [p for p in (tmp_path / "cache").rglob("*.pickle")]
+    assert snapshot_files
+    for p in snapshot_files:
+        p.unlink()
+    _forget_loaded_snapshot()
+    again = build_repo_map(repo, settings, budget=400, issue_text="render_invoice is slow")
+    assert again == first
+    assert not list((tmp_path / "cache").rglob("*.pickle"))  # the stored map answered: nothing was loaded
+    # A different request is rendered afresh (and the snapshot rebuilt from the rows for it).
+    other = build_repo_map(repo, settings, budget=300)
+    assert other == build_repo_map(repo, Settings(cache_dir=tmp_path / "fresh"), budget=300)
+
+
+def test_one_file_change_reparses_that_file_and_maps_as_a_fresh_build(make_repo, tmp_path):
+    repo = make_repo(_project())
+    settings = Settings(cache_dir=tmp_path / "cache")
+    build_repo_map(repo, settings, budget=500)
+    edits = [
+        ("pkg/billing.py", "\n\ndef settle_invoice(invoice_id):\n    return InvoiceRenderer().render_invoice(invoice_id)\n"),
+        ("pkg/mod7.py", "\n\ndef handler_7_extra(request):\n    return Registry().lookup(request)\n"),
+        ("pkg/billing.py", "\n\nclass Refund:\n    def issue(self):\n        return settle_invoice(1)\n"),
+    ]
+    for step, (rel, addition) in enumerate(edits):
+        with open(repo / rel, "a") as f:
+            f.write(addition)
+        _forget_loaded_snapshot()
+        report = update_index(repo, settings)
+        assert report.parsed == [rel]
+        _forget_loaded_snapshot()
+        kept = build_repo_map(repo, settings, budget=500, issue_text="settle_invoice fails")
+        fresh = build_repo_map(repo, Settings(cache_dir=tmp_path / f"fresh{step}"), budget=500,
+                               issue_text="settle_invoice fails")
+        assert kept == fresh
+        assert load_records(repo, settings) == load_records(repo, Settings(cache_dir=tmp_path / f"fresh{step}"))
+    (repo / "pkg/mod7.py").unlink()
+    _forget_loaded_snapshot()
+    assert update_index(repo, settings).removed == 1
+    _forget_loaded_snapshot()
+    assert "pkg/mod7.py" not in {r.path for r in load_records(repo, settings)}
+    assert build_repo_map(repo, settings, budget=500) == build_repo_map(repo, Settings(cache_dir=tmp_path / "gone"), budget=500)
