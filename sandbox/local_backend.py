@@ -39,8 +39,11 @@ def _bwrap_prefix(work: Path) -> list[str]:
     bwrap = shutil.which("bwrap")
     if not bwrap:
         return []
+    # A fresh /tmp hides the host's; a Python (venv) installed under /tmp must stay visible, read-only.
+    pythons = sorted({p for p in (sys.prefix, sys.base_prefix) if Path(p).resolve().is_relative_to("/tmp")})
+    keep = [arg for p in pythons for arg in ("--ro-bind", p, p)]
     return [
-        bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", *keep,
         "--bind", str(work), str(work), "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session",
         "--setenv", "HOME", "/tmp", "--chdir", str(work),
     ]
