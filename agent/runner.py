@@ -72,6 +72,7 @@ class FixRun:
         self.graph = build_graph().compile(checkpointer=self.saver)
         self.config = {"configurable": {"thread_id": run_id}, "recursion_limit": 200}
         self.pending: dict | None = None
+        self._input: FixState | None = None  # the new run's first state; None when resuming
 
     @classmethod
     def create(cls, settings: Settings, request: FixRequest, factory: ServicesFactory = default_services) -> FixRun:
@@ -83,7 +84,8 @@ class FixRun:
         run = cls(settings, run_id, factory(settings, request.repo, run_dir, log), log, meta)
         run._input = FixState(
             run_id=run_id, repo=str(request.repo), issue=request.issue, target_tests=list(request.tests),
-            user_gave_tests=bool(request.tests), pinned=list(request.pinned), reproduce=request.reproduce, handoff=request.handoff, started_at=time.time(),
+            user_gave_tests=bool(request.tests), pinned=list(request.pinned), reproduce=request.reproduce,
+            handoff=request.handoff, started_at=time.time(),
         )
         log("request", {"issue": request.issue, "tests": request.tests, "handoff": request.handoff.model_dump()})
         return run
@@ -97,7 +99,6 @@ class FixRun:
         snapshot = run.graph.get_state(run.config)
         if not snapshot.values:
             raise InputError(f"run {run_id} has no checkpoint to resume")
-        run._input = None
         interrupts = [i.value for t in snapshot.tasks for i in t.interrupts]
         run.pending = interrupts[0] if interrupts else None
         log("resume", {"next": list(snapshot.next)})
