@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from testkit import write_repo
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +26,6 @@ def isolated_home(tmp_path_factory, monkeypatch) -> Path:
     return home
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture
 def make_repo(tmp_path) -> Callable[..., Path]:
     """Create a git repo holding ``files`` ({path: text}), committed once."""
@@ -37,16 +33,6 @@ def make_repo(tmp_path) -> Callable[..., Path]:
 
     def _make(files: dict[str, str], name: str | None = None, commit: bool = True) -> Path:
         counter["n"] += 1
-        repo = tmp_path / (name or f"repo{counter['n']}")
-        repo.mkdir()
-        git(repo, "init", "-q", "-b", "main")
-        for rel, text in files.items():
-            path = repo / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        if commit:
-            git(repo, "add", "-A")
-            git(repo, "commit", "-q", "-m", "initial")
-        return repo
+        return write_repo(tmp_path / (name or f"repo{counter['n']}"), files, commit)
 
     return _make

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 
 import pytest
+from testkit import html_server
 
 from r1agent import __version__
 from r1agent.cli import COMMANDS, main
@@ -58,26 +57,10 @@ def test_ask_json_output(capsys, tmp_path):
     assert code == 0 and (data["reasoning"], data["answer"], data["model"]) == ("why", "because", "deepseek-r1")
 
 
-class _HtmlHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
-        body = b"<!doctype html><title>router admin</title>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def html_url():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with html_server() as url:
+        yield url
 
 
 @pytest.fixture

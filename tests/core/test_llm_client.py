@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import http.server
 import threading
 import time
 
 import pytest
+from testkit import html_server as serve_html
 
 from r1agent.errors import EndpointError
 from r1agent.events import AnswerDelta, Message, ModelCallDone, ReasoningDelta
@@ -178,27 +178,10 @@ def test_an_unreachable_endpoint_is_one_line():
         R1Client(EndpointSettings(base_url=url, connect_timeout=2)).check()
 
 
-class _HtmlHandler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
-        body = b"<html><body>It works!</body></html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def html_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HtmlHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve_html(b"<html><body>It works!</body></html>") as url:
+        yield url
 
 
 def test_a_plain_web_server_is_not_openai_compatible(html_server):

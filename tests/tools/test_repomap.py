@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from testkit import write_repo
 
 from r1agent.settings import Settings
 from r1agent.tools import index
@@ -34,14 +35,7 @@ def _project() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> tuple[Path, Settings]:
-    repo = tmp_path_factory.mktemp("project")
-    for rel, text in _project().items():
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(text)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@e"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-q", "-m", "init"], cwd=repo, check=True)
+    repo = write_repo(tmp_path_factory.mktemp("project"), _project())
     return repo, Settings(cache_dir=tmp_path_factory.mktemp("cache"))
 
 
