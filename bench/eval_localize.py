@@ -1,7 +1,11 @@
 """Localization eval on real bug-fix commits of public projects, against plain BM25 over files.
 
-    .venv/bin/python bench/eval_localize.py --build   # pick cases from the fetched mirrors -> bench/data/
-    .venv/bin/python bench/eval_localize.py           # check out each fix's parent, rank, score
+    .venv/bin/python bench/eval_localize.py --build heldout   # pick cases from the fetched mirrors -> bench/data/
+    .venv/bin/python bench/eval_localize.py [--set tuning|heldout]   # check out each fix's parent, rank, score
+
+Two sets: "tuning" (the projects the ranking weights were tuned on) and "heldout" (five other projects,
+picked after the weights were frozen and never used to change them), so the held-out figures say
+how the ranking does on code it has not seen.
 
 A case is a commit whose message describes a bug fix, paired with the non-test source files it
 modified (its gold files). The issue text given to both rankers is the commit message. Mirrors are
@@ -29,12 +33,16 @@ from r1agent.tools.localize import rank_files
 from r1agent.tools.terms import plain_words
 
 HERE = Path(__file__).parent
-CASES = HERE / "data" / "localize_cases.json"
 MIRRORS = Path(os.environ.get("R1AGENT_MIRRORS", "/work/.mirror"))
-PROJECTS = [
-    "pallets/click", "psf/requests", "marshmallow-code/marshmallow", "encode/httpx",
-    "python-attrs/attrs", "pallets/jinja",
-]
+SETS = {
+    "tuning": (HERE / "data" / "localize_cases.json", [
+        "pallets/click", "psf/requests", "marshmallow-code/marshmallow", "encode/httpx",
+        "python-attrs/attrs", "pallets/jinja",
+    ]),
+    "heldout": (HERE / "data" / "localize_heldout.json", [
+        "pallets/flask", "pallets/werkzeug", "Textualize/rich", "encode/starlette", "benoitc/gunicorn",
+    ]),
+}
 PER_PROJECT = 30
 _FIX = re.compile(r"\b(fix|fixes|fixed|fixing|bug|bugfix)\b", re.I)
 _NOT_A_BUG = re.compile(r"\b(typo|typos|docs?|documentation|changelog|lint|flake8|mypy|pre-commit|ci|test suite|tests?)\b", re.I)
@@ -130,24 +138,28 @@ def run(cases: list[dict], work: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--build", action="store_true", help="pick cases from the mirrors and write them")
+    ap.add_argument("--build", choices=sorted(SETS), help="pick this set's cases from the mirrors and write them")
+    ap.add_argument("--set", choices=sorted(SETS), action="append", help="evaluate this set (default: both)")
     ap.add_argument("--work", type=Path, help="keep checkouts and index here (default: a temp dir)")
     args = ap.parse_args()
     if args.build:
-        cases = [c for p in PROJECTS for c in pick_cases(p)]
-        CASES.write_text(json.dumps(cases, indent=1) + "\n")
-        print(f"wrote {len(cases)} cases to {CASES}")
+        path, projects = SETS[args.build]
+        cases = [c for p in projects for c in pick_cases(p)]
+        path.write_text(json.dumps(cases, indent=1) + "\n")
+        print(f"wrote {len(cases)} cases to {path}")
         return
-    cases = json.loads(CASES.read_text())
-    missing = sorted({c["repo"] for c in cases if not (MIRRORS / c["repo"].replace("/", "+") / "repo").exists()})
-    if missing:
-        sys.exit(f"missing mirrors (fetch them first): {', '.join(missing)}")
-    if args.work:
-        args.work.mkdir(parents=True, exist_ok=True)
-        run(cases, args.work)
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            run(cases, Path(tmp))
+    for name in args.set or sorted(SETS, reverse=True):
+        cases = json.loads(SETS[name][0].read_text())
+        missing = sorted({c["repo"] for c in cases if not (MIRRORS / c["repo"].replace("/", "+") / "repo").exists()})
+        if missing:
+            sys.exit(f"missing mirrors (fetch them first): {', '.join(missing)}")
+        print(f"\n== {name} set ==")
+        if args.work:
+            args.work.mkdir(parents=True, exist_ok=True)
+            run(cases, args.work / name)
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                run(cases, Path(tmp))
 
 
 if __name__ == "__main__":

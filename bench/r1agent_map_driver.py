@@ -12,7 +12,7 @@ from pathlib import Path
 
 from r1agent.settings import Settings
 from r1agent.tools.index import load_snapshot, update_index
-from r1agent.tools.repomap import map_of_snapshot, render_map
+from r1agent.tools.repomap import map_of_index, render_map
 
 
 def cpu_seconds():
@@ -30,9 +30,9 @@ settings = Settings(cache_dir=cache)
 report = update_index(root, settings)
 if rerank:
     snap = load_snapshot(root, settings)
-    result = render_map(list(snap.records.values()), budget=budget, graph=snap.graph)
+    result = render_map(snap.columns, budget=budget, graph=snap.graph)
 else:
-    result = map_of_snapshot(root, settings, report.snapshot, budget=budget)
+    result = map_of_index(root, settings, budget=budget)
 seconds = time.perf_counter() - start
 cpu = cpu_seconds() - cpu_start
 print(json.dumps({

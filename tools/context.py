@@ -78,6 +78,6 @@ def build_context_pack(
         used += cost
         files.append(FileContext(rel, text))
     shown = [f.path for f in files]
-    repo_map = render_map(records, budget=map_tokens, focus=shown, issue_text=issue_text, exclude=shown,
+    repo_map = render_map(snap.columns, budget=map_tokens, focus=shown, issue_text=issue_text, exclude=shown,
                           graph=snap.graph).text
     return ContextPack(repo_map=repo_map, files=files, localization=localization)

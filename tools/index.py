@@ -2,8 +2,8 @@
 
 A file is re-parsed only when its content hash changes; a matching (mtime, size) skips even the read.
 Parsing runs in a process pool over bounded chunks, so huge repositories neither exhaust memory nor hang.
-Records and their linked graph are also kept as a snapshot file that loads faster than the rows; a small
-change writes a delta beside it rather than the whole snapshot again.
+Every parsed file is also kept in columns (see columns.py), a snapshot file that loads far faster than
+the rows and is updated by splicing in the changed files.
 """
 
 from __future__ import annotations
@@ -16,14 +16,16 @@ import pickle
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
-from r1agent.tools import graph as graph_module
+from r1agent.tools import columns as columns_module
+from r1agent.tools.columns import Columns
 from r1agent.tools.files import FileListing, Skip, check_content, list_files, repo_root
 from r1agent.tools.graph import RefGraph, link
 from r1agent.tools.languages import language_for
@@ -67,7 +69,6 @@ class IndexReport:
     skipped: list[Skip] = field(default_factory=list)
     syntax_errors: int = 0
     seconds: float = 0.0
-    snapshot: str = ""  # the id of the snapshot the index now holds ("" when it must be rebuilt on load)
 
     def skip_counts(self) -> dict[str, int]:
         return dict(sorted(Counter(s.reason for s in self.skipped).items()))
@@ -98,44 +99,40 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def _snapshot_path(db: Path) -> Path:
-    return db.with_suffix(".records.pickle")
-
-
-def _delta_path(db: Path) -> Path:
-    return db.with_suffix(".delta.pickle")
+    return db.with_suffix(".columns.pickle")
 
 
 def _record_from_row(path: str, lang: str, defs: str, refs: str, err: int) -> FileRecord:
     return FileRecord(path, lang, [Definition(*d) for d in json.loads(defs)], json.loads(refs), bool(err))
 
 
-@dataclass(frozen=True)
 class Snapshot:
-    """Every parsed file's record, sorted by path, and the def/ref graph linking them."""
+    """Every parsed file in columns; the records and the def/ref graph are built on first use."""
 
-    records: dict[str, FileRecord]
-    graph: RefGraph
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
 
+    @cached_property
+    def records(self) -> dict[str, FileRecord]:
+        """By path, in path order."""
+        return self.columns.records()
 
-# A snapshot holds a graph linked by graph.py: a new version of that code must relink, not reuse it.
-_SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + Path(graph_module.__file__).read_bytes()).hexdigest()[:16]
-
-# Past this many files changed since the full snapshot, the next write is a full one again.
-DELTA_MAX_FILES = 64
-
-
-@dataclass(frozen=True)
-class _Stored:
-    """A snapshot as it lies on disk: the full one it extends (its id) and the records changed since."""
-
-    token: str
-    snap: Snapshot
-    base: str
-    changes: dict[str, FileRecord | None]
+    @cached_property
+    def graph(self) -> RefGraph:
+        return link(self.columns)
 
 
-# The last snapshot this process read or wrote, so an update followed by a load unpickles nothing.
-_recent: dict[Path, _Stored] = {}
+# A snapshot written by other column code is rebuilt from the rows, never misread.
+_SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + Path(columns_module.__file__).read_bytes()).hexdigest()[:16]
+
+# Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);
+# 'columns' names the contents the columns file holds; 'pending' lists the paths changed since that file
+# was written, whose rows are applied when it is loaded. A small change so writes only its own rows.
+PENDING_MAX = 64
+
+# The last snapshot this process read or wrote (its name and contents), so an update followed by a load
+# unpickles nothing.
+_recent: dict[Path, tuple[str, Snapshot]] = {}
 
 
 def _dump(obj: object, path: Path) -> None:
@@ -146,7 +143,7 @@ def _dump(obj: object, path: Path) -> None:
 
 
 def _load(path: Path) -> object:
-    # Unpickling builds many small objects; the cycle collector has nothing to find among them.
+    # Unpickling builds many small strings; the cycle collector has nothing to find among them.
     gc.disable()
     try:
         with open(path, "rb") as f:
@@ -155,71 +152,71 @@ def _load(path: Path) -> object:
         gc.enable()
 
 
-def _write_snapshot(
-    conn: sqlite3.Connection, db: Path, records: dict[str, FileRecord],
-    since: _Stored | None = None, changed: dict[str, FileRecord | None] | None = None,
-) -> Snapshot:
-    """Persist records and graph: loading them beats decoding rows and relinking names.
-
-    After a small change (``changed`` on top of ``since``) only the changed records and the new graph
-    are written, beside the last full snapshot; a one-file edit then costs a small write, not a full one.
-    """
-    token = f"{_SNAPSHOT_VERSION}-{os.urandom(8).hex()}"
-    snap = Snapshot(records, link(list(records.values())))
-    changes = {**since.changes, **changed} if since is not None and changed is not None else None
-    if changes is not None and len(changes) <= DELTA_MAX_FILES and since is not None:
-        stored = _Stored(token, snap, since.base, changes)
-        _dump((stored.base, token, changes, snap.graph), _delta_path(db))
-    else:
-        stored = _Stored(token, snap, token, {})
-        _dump((token, snap), _snapshot_path(db))
-        _delta_path(db).unlink(missing_ok=True)  # it extended the full snapshot just replaced
-    _recent.clear()
-    _recent[db] = stored
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('snapshot', ?)", (token,))
-    conn.commit()
-    return snap
-
-
-def _snapshot_token(conn: sqlite3.Connection) -> str:
-    """The current snapshot's id when this code wrote it; it changes whenever the records do."""
-    row = conn.execute("SELECT value FROM meta WHERE key='snapshot'").fetchone()
+def _meta(conn: sqlite3.Connection, key: str) -> str:
+    """A meta value written by this version of the snapshot code, else ""."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
     return row[0] if row is not None and row[0].startswith(_SNAPSHOT_VERSION) else ""
 
 
-def _read_stored(conn: sqlite3.Connection, db: Path) -> _Stored:
-    """The snapshot the database names, from memory, the full file plus its delta, or rebuilt from rows."""
-    token = _snapshot_token(conn)
-    if token and db in _recent and _recent[db].token == token:
-        return _recent[db]
-    stored = None
-    try:
-        full = _load(_snapshot_path(db))
-        if token and full[0] == token and isinstance(full[1], Snapshot):
-            stored = _Stored(token, full[1], token, {})
-        elif token:
-            base, delta_token, changes, graph = _load(_delta_path(db))
-            if delta_token == token and base == full[0] and isinstance(full[1], Snapshot):
-                records = dict(full[1].records)
-                for path, rec in changes.items():
-                    if rec is None:
-                        records.pop(path, None)
-                    else:
-                        records[path] = rec
-                stored = _Stored(token, Snapshot(dict(sorted(records.items())), graph), base, changes)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, IndexError):
-        pass  # missing or torn: the SQLite rows are the source of truth
-    if stored is None:
-        rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
-        _write_snapshot(conn, db, {r[0]: _record_from_row(*r) for r in rows})
-        return _recent[db]
+def _pending(conn: sqlite3.Connection) -> list[str]:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'pending'").fetchone()
+    return json.loads(row[0]) if row is not None else []
+
+
+def _new_name() -> str:
+    return f"{_SNAPSHOT_VERSION}-{os.urandom(8).hex()}"
+
+
+def _mark_changed(conn: sqlite3.Connection, paths: Iterable[str]) -> None:
+    """Record changed files in the transaction that writes their rows, so a crash cannot split the two."""
+    pending = sorted(set(_pending(conn)).union(paths))
+    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                     [("pending", json.dumps(pending)), ("snapshot", _new_name())])
+
+
+def _remember(db: Path, name: str, snap: Snapshot) -> Snapshot:
     _recent.clear()
-    _recent[db] = stored
-    return stored
+    _recent[db] = (name, snap)
+    return snap
+
+
+def _write_columns(conn: sqlite3.Connection, db: Path, columns: Columns, contents: str) -> Snapshot:
+    """Persist the columns whole, folding in every pending change (after a first build or many changes).
+
+    ``contents`` names the index state the columns hold. Should another process have changed the index
+    meanwhile, the file is not claimed as current, so the next load rebuilds from the rows, never misses one.
+    """
+    name = _new_name()
+    _dump((name, columns), _snapshot_path(db))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if _meta(conn, "snapshot") == contents:
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                             [("snapshot", name), ("columns", name), ("pending", "[]")])
+    finally:
+        conn.commit()
+    return _remember(db, name, Snapshot(columns))
 
 
 def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
-    return _read_stored(conn, db).snap
+    """The index's current contents: from memory, from the columns file plus pending rows, or from all rows."""
+    name = _meta(conn, "snapshot")
+    if name and db in _recent and _recent[db][0] == name:
+        return _recent[db][1]
+    try:
+        stored, columns = _load(_snapshot_path(db))
+        if name and stored == _meta(conn, "columns") and isinstance(columns, Columns):
+            pending = _pending(conn)
+            if pending:
+                rows = _rows(conn, "SELECT path, lang, defs, refs, syntax_errors FROM files "
+                                   "WHERE skip = '' AND path IN ({})", pending)
+                found = {r[0]: _record_from_row(*r) for r in rows}
+                columns = columns.updated({p: found.get(p) for p in pending})
+            return _remember(db, name, Snapshot(columns))
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        pass  # missing or torn: the SQLite rows are the source of truth
+    rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = ''")
+    return _write_columns(conn, db, Columns.from_records(_record_from_row(*r) for r in rows), name)
 
 
 @dataclass(frozen=True)
@@ -326,6 +323,7 @@ def update_index(
         jobs = [_Job(p, hashes.get(p)) for p in sorted(moved)]
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
         changed: dict[str, FileRecord | None] = {p: None for p in gone}
+        before = _meta(conn, "snapshot")
         if jobs or gone:
             _apply_jobs(conn, root, jobs, gone, workers or max(1, min(os.cpu_count() or 1, 8)),
                         report, status, changed, on_event)
@@ -339,22 +337,29 @@ def update_index(
                 conn.executemany("INSERT INTO skipped VALUES (?, ?)", skips)
         report.removed = len(gone)
         if changed:
-            # A first build starts from nothing: reading back the rows just written would only cost time.
-            since = _read_stored(conn, db) if any(not row[1] for row in known.values()) else None
-            records = dict(since.snap.records) if since is not None else {}
-            for path, rec in changed.items():
-                if rec is None:
-                    records.pop(path, None)
-                else:
-                    records[path] = rec
-            _write_snapshot(conn, db, dict(sorted(records.items())), since, changed)
-        report.snapshot = _snapshot_token(conn)
+            _follow_changes(conn, db, before, changed, first_build=all(row[1] for row in known.values()))
         report.files = sum(1 for st in status.values() if not st[0])
         report.syntax_errors = sum(1 for st in status.values() if st[1])
     finally:
         conn.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _follow_changes(
+    conn: sqlite3.Connection, db: Path, before: str, changed: dict[str, FileRecord | None], *, first_build: bool,
+) -> None:
+    """Bring the snapshot up to the rows just written; the columns file is rewritten only now and then."""
+    now = _meta(conn, "snapshot")
+    if first_build:  # the records are all at hand: reading the rows back would only cost time
+        _write_columns(conn, db, Columns.from_records(r for r in changed.values() if r is not None), now)
+        return
+    if db in _recent and _recent[db][0] == before:  # a long-lived process: apply the change in memory
+        snap = _remember(db, now, Snapshot(_recent[db][1].columns.updated(changed)))
+    else:
+        snap = _read_snapshot(conn, db)  # the stored columns with the pending rows applied
+    if len(_pending(conn)) > PENDING_MAX:
+        _write_columns(conn, db, snap.columns, now)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500) -> Iterator[tuple]:
@@ -391,6 +396,8 @@ def _apply_jobs(
                     changed[o.path] = None if o.skip else _record_from_row(row[0], row[4], row[6], row[7], row[5])
             done += len(outcomes)
             on_event(Progress("indexing", done, len(jobs)))
+        if changed:
+            _mark_changed(conn, changed)
 
 
 def load_snapshot(repo: Path, settings: Settings) -> Snapshot:
@@ -418,23 +425,21 @@ def load_terms(repo: Path, settings: Settings) -> dict[str, list[str]]:
         conn.close()
 
 
-def read_rendered(repo: Path, settings: Settings, key: str) -> str | None:
-    """A rendering (say, a repo map) stored under ``key`` for the current snapshot, if any."""
-    conn = _connect(db_path(repo_root(repo), settings))
+def rendered(repo: Path, settings: Settings, key: str, render: Callable[[Snapshot], str]) -> str:
+    """The rendering (say, a repo map) stored under ``key`` for the index's current contents, else
+    ``render`` of its snapshot, stored for next time; renderings of older contents are dropped."""
+    db = db_path(repo_root(repo), settings)
+    conn = _connect(db)
     try:
-        row = conn.execute("SELECT value FROM rendered WHERE key = ? AND snapshot = ?",
-                           (key, _snapshot_token(conn))).fetchone()
-        return row[0] if row else None
-    finally:
-        conn.close()
-
-
-def write_rendered(repo: Path, settings: Settings, snapshot: str, key: str, value: str) -> None:
-    """Keep a rendering of ``snapshot`` under ``key``; renderings of older snapshots are dropped."""
-    conn = _connect(db_path(repo_root(repo), settings))
-    try:
+        name = _meta(conn, "snapshot")
+        row = conn.execute("SELECT value FROM rendered WHERE key = ? AND snapshot = ?", (key, name)).fetchone()
+        if name and row:
+            return row[0]
+        value = render(_read_snapshot(conn, db))
+        name = _meta(conn, "snapshot")  # reading may have rebuilt the snapshot under a new name
         with conn:
-            conn.execute("DELETE FROM rendered WHERE snapshot != ?", (snapshot,))
-            conn.execute("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", (key, snapshot, value))
+            conn.execute("DELETE FROM rendered WHERE snapshot != ?", (name,))
+            conn.execute("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", (key, name, value))
+        return value
     finally:
         conn.close()

@@ -174,26 +174,102 @@ def test_not_a_git_repo_is_a_one_line_repo_error(tmp_path):
         update_index(tmp_path, Settings(cache_dir=tmp_path / "cache"))
 
 
-def test_small_edits_write_deltas_and_a_large_one_a_full_snapshot(make_repo, tmp_path):
+@pytest.mark.parametrize("new_process", [True, False], ids=["from-disk", "in-memory"])
+def test_updated_snapshot_equals_a_fresh_build_array_for_array(make_repo, tmp_path, new_process, monkeypatch):
     repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return g{(i + 1) % 80}()\n" for i in range(80)})
     settings = Settings(cache_dir=tmp_path / "cache")
     update_index(repo, settings)
-    db = db_path(repo.resolve(), settings)
-    full, delta = db.with_suffix(".records.pickle"), db.with_suffix(".delta.pickle")
-    full_bytes = full.read_bytes()
+    steps = [
+        lambda: (repo / "pkg/m5.py").write_text("def g5():\n    return f6()\n"),  # a new name and a changed one
+        lambda: (repo / "pkg/m7.py").unlink(),  # f7 is defined nowhere now: it leaves the vocabulary
+        lambda: (repo / "pkg/new.py").write_text("class Fresh:\n    def zeta(self):\n        return f1()\n"),
+        lambda: (repo / "pkg/m9.py").write_bytes(b"\x00\x01 binary now"),  # parsed before, skipped now
+        lambda: [(repo / f"pkg/m{i}.py").write_text(f"def h{i}():\n    return f{i}()\n") for i in range(20, 60)],
+    ]
+    for step, change in enumerate(steps):
+        change()
+        fresh = Settings(cache_dir=tmp_path / f"fresh{step}")
+        update_index(repo, fresh)
+        built = index.load_snapshot(repo, fresh)
+        if new_process:  # the snapshot is read back from disk and the pending rows applied
+            index._recent.clear()
+            update_index(repo, settings)
+        else:  # a long-lived process updates the snapshot it holds, reading nothing back
+            index.load_snapshot(repo, settings)  # as it stood before the change
+            with monkeypatch.context() as m:
+                m.setattr(index, "_load", lambda path: pytest.fail("read the snapshot back from disk"))
+                update_index(repo, settings)
+        kept = index.load_snapshot(repo, settings)
+        assert kept.columns.same_as(built.columns), step
+        assert kept.records == built.records
+    assert "f7" not in kept.columns.names and "pkg/m9.py" not in kept.records and "Fresh" in kept.columns.names
+
+
+def test_small_changes_leave_the_columns_file_alone_until_many_pile_up(make_repo, tmp_path):
+    repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return g{(i + 1) % 80}()\n" for i in range(80)})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    columns_file = next((tmp_path / "cache").rglob("*.columns.pickle"))
+    written = columns_file.read_bytes()
 
     (repo / "pkg/m5.py").write_text("def g5():\n    return f6()\n")
+    index._recent.clear()
     assert update_index(repo, settings).parsed == ["pkg/m5.py"]
-    assert delta.is_file() and full.read_bytes() == full_bytes  # one edit: only the delta was written
-
-    for i in range(70):  # past DELTA_MAX_FILES changed files: written in full again
+    assert columns_file.read_bytes() == written  # only the changed row was written; loads apply it
+    for i in range(index.PENDING_MAX + 6):
         (repo / f"pkg/m{i}.py").write_text(f"def h{i}():\n    return f{i}()\n")
-    assert len(update_index(repo, settings).parsed) == 70
-    assert not delta.exists() and full.read_bytes() != full_bytes
-    index._recent.clear()  # read back from disk, as a new process would
+    assert len(update_index(repo, settings).parsed) == index.PENDING_MAX + 6
+    assert columns_file.read_bytes() != written  # too many pending rows: folded into a new file
+    index._recent.clear()
     fresh = Settings(cache_dir=tmp_path / "fresh")
     update_index(repo, fresh)
-    assert load_records(repo, settings) == load_records(repo, fresh)
+    assert index.load_snapshot(repo, settings).columns.same_as(index.load_snapshot(repo, fresh).columns)
+
+
+def test_a_touched_but_unchanged_file_keeps_the_stored_renderings(make_repo, tmp_path):
+    repo = make_repo({"a.py": "def alpha():\n    return 1\n"})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    assert index.rendered(repo, settings, "k", lambda snap: ",".join(snap.columns.names)) == "alpha"
+    os.utime(repo / "a.py", ns=(1, 1))
+    assert update_index(repo, settings).parsed == []
+
+    def must_not_render(snap):
+        raise AssertionError("the stored rendering should have answered")
+
+    assert index.rendered(repo, settings, "k", must_not_render) == "alpha"
+    (repo / "a.py").write_text("def beta():\n    return 1\n")
+    update_index(repo, settings)
+    assert index.rendered(repo, settings, "k", lambda snap: ",".join(snap.columns.names)) == "beta"
+
+
+def test_columns_built_before_another_process_changed_the_index_are_not_claimed_current(make_repo, tmp_path):
+    repo = make_repo({"a.py": "def alpha():\n    return 1\n"})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    db = db_path(repo.resolve(), settings)
+    stale = index.Columns.from_records([])  # as if built from rows another process has since changed
+    conn = index._connect(db)
+    try:
+        index._write_columns(conn, db, stale, contents="an-older-state")
+    finally:
+        conn.close()
+    index._recent.clear()
+    assert list(index.load_snapshot(repo, settings).records) == ["a.py"]  # rebuilt from the rows
+
+
+def test_a_missing_or_torn_snapshot_is_rebuilt_from_the_rows(make_repo, tmp_path):
+    repo = make_repo({"a.py": "def alpha():\n    return beta()\n", "b.py": "def beta():\n    return 1\n"})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    before = index.load_snapshot(repo, settings).records
+    snapshot = next((tmp_path / "cache").rglob("*.columns.pickle"))
+    snapshot.write_bytes(snapshot.read_bytes()[:40])
+    index._recent.clear()
+    assert index.load_snapshot(repo, settings).records == before
+    snapshot.unlink()
+    index._recent.clear()
+    assert index.load_snapshot(repo, settings).records == before and snapshot.is_file()
 
 
 @pytest.mark.parametrize("path, reason", [

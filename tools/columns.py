@@ -1,0 +1,203 @@
+"""The index snapshot as columns: every file's definitions and references in flat numpy arrays.
+
+A run loads a handful of arrays instead of building thousands of objects, and a changed file is
+spliced in by index arithmetic, so a one-file edit costs little more than an unchanged run. Names
+live in one sorted vocabulary that holds exactly the names in use, so a snapshot updated file by
+file equals, array for array, one built from scratch: the map cannot depend on the edit history.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from itertools import compress
+from operator import itemgetter
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from r1agent.tools.names import says_little
+from r1agent.tools.symbols import Definition
+
+if TYPE_CHECKING:  # index.py builds snapshots from these modules, so it imports this one
+    from r1agent.tools.index import FileRecord
+
+_INT = np.int32
+_SEP = "\0"
+
+
+def _take(values: Sequence[str], rows: np.ndarray) -> list[str]:
+    """``values[rows]`` for a plain list, at C speed."""
+    if len(rows) == 0:
+        return []
+    if len(rows) == 1:
+        return [values[int(rows[0])]]
+    return list(itemgetter(*rows.tolist())(values))
+
+
+def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Row numbers of consecutive runs: ``starts[i]`` repeated ``counts[i]`` times, counting up."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """File i's definitions are rows ``def_at[i]:def_at[i+1]``; its references ``ref_at[i]:ref_at[i+1]``."""
+
+    paths: list[str]  # sorted
+    langs: list[str]
+    errors: np.ndarray  # per file: the tree had syntax errors
+    names: list[str]  # sorted; every name some file defines or references, and no other
+    name_weak: np.ndarray  # per name: it says little about the definition meant (see names.says_little)
+    def_at: np.ndarray
+    def_name: np.ndarray  # index into names
+    def_start: np.ndarray
+    def_end: np.ndarray
+    def_kind: list[str]
+    def_qualname: list[str]
+    def_signature: list[str]
+    ref_at: np.ndarray
+    ref_name: np.ndarray  # index into names, ascending within a file
+    ref_count: np.ndarray
+
+    # On disk each list of strings is one joined string: one object to unpickle instead of thousands.
+    def __getstate__(self) -> dict[str, object]:
+        state: dict[str, object] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                joined = _SEP.join(value)
+                if joined.count(_SEP) == max(len(value) - 1, 0):  # no string holds the separator itself
+                    value = (len(value), joined)
+            state[f.name] = value
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            if isinstance(value, tuple):
+                count, joined = value
+                value = joined.split(_SEP) if count else []
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def from_records(cls, records: Iterable[FileRecord]) -> Columns:
+        """Columns of ``records`` (any order; files come out sorted by path)."""
+        recs = sorted(records, key=lambda r: r.path)
+        defs = [d for r in recs for d in r.definitions]
+        refs = [sorted(r.references.items()) for r in recs]
+        names = sorted({d.name for d in defs}.union(*(r.references for r in recs)))
+        ids = {n: i for i, n in enumerate(names)}
+        return cls(
+            paths=[r.path for r in recs], langs=[r.lang for r in recs],
+            errors=np.asarray([r.syntax_errors for r in recs], dtype=bool), names=names,
+            name_weak=np.fromiter(map(says_little, names), dtype=bool, count=len(names)),
+            def_at=np.cumsum([0] + [len(r.definitions) for r in recs], dtype=np.int64),
+            def_name=np.asarray([ids[d.name] for d in defs], dtype=_INT),
+            def_start=np.asarray([d.start_line for d in defs], dtype=_INT),
+            def_end=np.asarray([d.end_line for d in defs], dtype=_INT),
+            def_kind=[d.kind for d in defs], def_qualname=[d.qualname for d in defs],
+            def_signature=[d.signature for d in defs],
+            ref_at=np.cumsum([0] + [len(r) for r in refs], dtype=np.int64),
+            ref_name=np.asarray([ids[n] for r in refs for n, _ in r], dtype=_INT),
+            ref_count=np.asarray([c for r in refs for _, c in r], dtype=_INT),
+        )
+
+    def updated(self, changed: dict[str, FileRecord | None]) -> Columns:
+        """These columns with ``changed`` files replaced (None: removed); the rest is copied by index."""
+        part = Columns.from_records(r for r in changed.values() if r is not None)
+        keep = np.asarray([p not in changed for p in self.paths], dtype=bool)
+
+        # One vocabulary: the new names slot in, and every old id moves up by those sorted before it.
+        extra = sorted(set(part.names).difference(self.names))
+        names = sorted(self.names + extra) if extra else self.names
+        inserted = np.asarray([bisect.bisect_left(self.names, e) for e in extra], dtype=np.int64)
+        shift = np.searchsorted(inserted, np.arange(len(self.names)), side="right")
+        old_ids = (np.arange(len(self.names)) + shift).astype(_INT)
+        part_ids = np.asarray([bisect.bisect_left(names, n) for n in part.names], dtype=_INT)
+        name_weak = np.zeros(len(names), dtype=bool)
+        name_weak[old_ids] = self.name_weak
+        name_weak[part_ids] = part.name_weak
+
+        # Files in path order, each taking its rows from the old columns or from the changed part.
+        paths = list(compress(self.paths, keep.tolist())) + part.paths
+        order = np.asarray(sorted(range(len(paths)), key=paths.__getitem__), dtype=np.int64)
+        n_old_defs, n_old_refs = len(self.def_name), len(self.ref_name)
+        def_counts = np.concatenate([np.diff(self.def_at)[keep], np.diff(part.def_at)])[order]
+        def_rows = _spans(np.concatenate([self.def_at[:-1][keep], n_old_defs + part.def_at[:-1]])[order], def_counts)
+        ref_counts = np.concatenate([np.diff(self.ref_at)[keep], np.diff(part.ref_at)])[order]
+        ref_rows = _spans(np.concatenate([self.ref_at[:-1][keep], n_old_refs + part.ref_at[:-1]])[order], ref_counts)
+
+        def pool(column: str) -> np.ndarray:
+            return np.concatenate([getattr(self, column), getattr(part, column)])
+
+        merged = Columns(
+            paths=_take(paths, order), langs=_take(list(compress(self.langs, keep.tolist())) + part.langs, order),
+            errors=np.concatenate([self.errors[keep], part.errors])[order], names=names, name_weak=name_weak,
+            def_at=np.concatenate(([0], np.cumsum(def_counts))).astype(np.int64),
+            def_name=np.concatenate([old_ids[self.def_name], part_ids[part.def_name]])[def_rows],
+            def_start=pool("def_start")[def_rows], def_end=pool("def_end")[def_rows],
+            def_kind=_take(self.def_kind + part.def_kind, def_rows),
+            def_qualname=_take(self.def_qualname + part.def_qualname, def_rows),
+            def_signature=_take(self.def_signature + part.def_signature, def_rows),
+            ref_at=np.concatenate(([0], np.cumsum(ref_counts))).astype(np.int64),
+            ref_name=np.concatenate([old_ids[self.ref_name], part_ids[part.ref_name]])[ref_rows],
+            ref_count=pool("ref_count")[ref_rows],
+        )
+        return merged._without_unused_names()
+
+    def _without_unused_names(self) -> Columns:
+        """Drop names no file defines or references any more (a removed file's), renumbering the rest."""
+        used = (np.bincount(self.def_name, minlength=len(self.names))
+                + np.bincount(self.ref_name, minlength=len(self.names))) > 0
+        if used.all():
+            return self
+        renumber = (np.cumsum(used) - 1).astype(_INT)
+        return replace(self, names=list(compress(self.names, used.tolist())), name_weak=self.name_weak[used],
+                        def_name=renumber[self.def_name], ref_name=renumber[self.ref_name])
+
+    def def_file(self) -> np.ndarray:
+        """Per definition row: the index of its file."""
+        return np.repeat(np.arange(len(self.paths), dtype=np.int64), np.diff(self.def_at))
+
+    def ref_file(self) -> np.ndarray:
+        """Per reference row: the index of its file."""
+        return np.repeat(np.arange(len(self.paths), dtype=np.int64), np.diff(self.ref_at))
+
+    def name_ids(self, wanted: Iterable[str]) -> np.ndarray:
+        """Vocabulary ids of those ``wanted`` names that the repo uses (sorted)."""
+        found = []
+        for name in sorted(set(wanted)):
+            i = bisect.bisect_left(self.names, name)
+            if i < len(self.names) and self.names[i] == name:
+                found.append(i)
+        return np.asarray(found, dtype=_INT)
+
+    def definitions(self, i: int) -> list[Definition]:
+        a, b = int(self.def_at[i]), int(self.def_at[i + 1])
+        return [Definition(self.names[n], self.def_kind[k], self.def_qualname[k], s, e, self.def_signature[k])
+                for k, n, s, e in zip(range(a, b), self.def_name[a:b].tolist(), self.def_start[a:b].tolist(),
+                                      self.def_end[a:b].tolist(), strict=True)]
+
+    def records(self) -> dict[str, FileRecord]:
+        """Every file as a ``FileRecord``, by path in path order (for code that wants objects)."""
+        from r1agent.tools.index import FileRecord
+
+        out = {}
+        for i, path in enumerate(self.paths):
+            a, b = int(self.ref_at[i]), int(self.ref_at[i + 1])
+            refs = {self.names[n]: c for n, c in zip(self.ref_name[a:b].tolist(), self.ref_count[a:b].tolist(),
+                                                      strict=True)}
+            out[path] = FileRecord(path, self.langs[i], self.definitions(i), refs, bool(self.errors[i]))
+        return out
+
+    def same_as(self, other: Columns) -> bool:
+        """Field-by-field equality, arrays included (dataclass ``==`` cannot compare arrays)."""
+        return all(
+            np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b
+            for a, b in ((getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+        )
+
