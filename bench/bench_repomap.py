@@ -4,7 +4,7 @@
 
 Setup (once): aider-chat in its own venv, ``python3 -m venv bench/.cache/aider-venv &&
 bench/.cache/aider-venv/bin/pip install aider-chat``. The repos are copies of two installed packages'
-source trees made into git repos under bench/.cache/repos: pip (~500 files) and openai (~2,000 files).
+source trees made into git repos under bench/.cache/repos: langsmith (~500 files) and openai (~2,000 files).
 Each measurement is a fresh process timed from after its imports (see the two driver scripts).
 Cold: empty cache to map printed. Warm: unchanged repo, cache kept (median of --warm-runs); r1agent
 reprints the map it stored for the same request. One-file change: a function appended to one file
@@ -25,13 +25,13 @@ import sys
 import time
 from pathlib import Path
 
+import langsmith
 import openai
-import pip
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 AIDER_PY = CACHE / "aider-venv" / "bin" / "python"
-REPOS = {"pip (~500 files)": Path(pip.__file__).parent, "openai (~2,000 files)": Path(openai.__file__).parent}
+REPOS = {"langsmith (~500 files)": Path(langsmith.__file__).parent, "openai (~2,000 files)": Path(openai.__file__).parent}
 
 
 def make_repo(src: Path, name: str) -> Path:

@@ -17,6 +17,7 @@ from r1agent.errors import R1AgentError
 # name -> "module:attribute". A subcommand is listed here only once it works.
 COMMANDS: dict[str, str] = {
     "config": "r1agent.commands.config:config",
+    "index": "r1agent.commands.index:index_command",
     "map": "r1agent.commands.map:map_command",
     "localize": "r1agent.commands.localize:localize_command",
     "sandbox": "r1agent.commands.sandbox:sandbox",

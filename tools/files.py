@@ -27,7 +27,8 @@ SECRET_PATTERNS = (
     "credentials", "credentials.json", "*.secret", "secrets.*", "*.kdbx", ".htpasswd",
 )
 VENDORED_DIRS = frozenset({
-    "node_modules", "vendor", "third_party", "third-party", "thirdparty", "bower_components",
+    "node_modules", "vendor", "_vendor", "vendored", "_vendored", "third_party", "third-party", "thirdparty",
+    "bower_components",
     ".venv", "venv", "site-packages", "__pycache__", ".git", ".tox", ".nox", ".mypy_cache",
 })
 GENERATED_PATTERNS = (

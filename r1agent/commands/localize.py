@@ -18,12 +18,14 @@ import click
 @click.pass_obj
 def localize_command(app, repo: Path | None, issue_file: Path, top_k: int, as_json: bool) -> None:
     """Rank files by BM25 over files and symbols, names in the issue, and the def/ref graph."""
+    from r1agent.progress import progress_bar
     from r1agent.tools.localize import localize
     from r1agent.tools.mentions import read_issue
 
     issue_text = read_issue(issue_file)
     target = (repo or app.repo).resolve()
-    result = localize(target, issue_text, app.load().settings, top_k=top_k)
+    with progress_bar() as on_event:
+        result = localize(target, issue_text, app.load().settings, top_k=top_k, on_event=on_event)
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -16,10 +16,13 @@ import click
 @click.pass_obj
 def map_command(app, budget: int, focus: tuple[str, ...], issue_file: Path | None) -> None:
     """Print files and their key signatures, ranked by the def/ref graph."""
+    from r1agent.progress import progress_bar
     from r1agent.tools.mentions import read_issue
     from r1agent.tools.repomap import build_repo_map
 
     issue_text = read_issue(issue_file) if issue_file else ""
     settings = app.load().settings
-    result = build_repo_map(app.repo, settings, budget=budget, focus=focus, issue_text=issue_text)
+    with progress_bar() as on_event:
+        result = build_repo_map(app.repo, settings, budget=budget, focus=focus, issue_text=issue_text,
+                                on_event=on_event)
     click.echo(result.text, nl=False)

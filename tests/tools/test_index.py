@@ -275,7 +275,48 @@ def test_a_missing_or_torn_snapshot_is_rebuilt_from_the_rows(make_repo, tmp_path
 @pytest.mark.parametrize("path, reason", [
     ("secrets.yaml", "secret"), ("conf/app.env", "secret"), ("keys/id_ed25519.pub", "secret"),
     ("a/secrets.d/x.py", None), ("x/vendorx/a.go", None), ("src/vendor/a.go", "vendored"),
+    ("src/pip/_vendor/rich/style.py", "vendored"),
     ("web/api.generated.ts", "generated"), ("pb/msg_pb2_grpc.py", "generated"), ("src/app.py", None),
 ])
 def test_name_rules_decide_skips_by_path(path, reason):
     assert _skip_reason_by_name(path) == reason
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_indexing_progress_is_drawn_on_a_terminal_only(make_repo, tmp_path, terminal):
+    import io
+
+    from rich.console import Console
+
+    from r1agent.progress import progress_bar
+
+    repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(40)})
+    out = io.StringIO()
+    with progress_bar(Console(file=out, force_terminal=terminal, width=100)) as on_event:
+        update_index(repo, Settings(cache_dir=tmp_path / "cache"), workers=2, on_event=on_event)
+    assert ("indexing" in out.getvalue() and "40/40" in out.getvalue()) if terminal else out.getvalue() == ""
+
+
+def test_index_command_reports_counts_and_lists_skips_with_reasons(make_repo, tmp_path):
+    import json
+    import sys
+
+    repo = make_repo({"src/a.py": "def a(:\n", "src/b.py": "def b():\n    return 1\n",
+                      "src/_vendor/c.py": "def c():\n    pass\n", ".env": "TOKEN=1\n"})
+    env = {**os.environ, "R1AGENT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "r1agent", "-C", str(repo), "index", *args],
+                              capture_output=True, text=True, env=env)
+
+    first = cli("--skipped")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("2 files indexed (2 parsed now, 0 removed, 1 with syntax errors)")
+    assert "skipped: secret 1, vendored 1" in first.stdout
+    assert "  secret     .env\n" in first.stdout and "  vendored   src/_vendor/c.py\n" in first.stdout
+    again = json.loads(cli("--json").stdout)
+    assert again["parsed"] == [] and again["files"] == 2
+    assert {"path": ".env", "reason": "secret"} in again["skipped"]
+    outside = subprocess.run([sys.executable, "-m", "r1agent", "-C", str(tmp_path), "index"],
+                             capture_output=True, text=True, env=env)
+    assert outside.returncode == 2 and outside.stderr.count("\n") == 1
