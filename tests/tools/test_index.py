@@ -258,6 +258,21 @@ def test_columns_built_before_another_process_changed_the_index_are_not_claimed_
     assert list(index.load_snapshot(repo, settings).records) == ["a.py"]  # rebuilt from the rows
 
 
+@pytest.mark.parametrize("damage", ["garbage", "torn"])
+def test_a_damaged_index_file_is_discarded_and_built_again(make_repo, tmp_path, damage):
+    repo = make_repo({f"m{i}.py": f"def f{i}():\n    return f{i + 1}()\n" for i in range(30)})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    db = db_path(repo.resolve(), settings)
+    data = db.read_bytes()
+    # "garbage": not a database at all; "torn": the header kept, pages past it overwritten.
+    db.write_bytes(b"not sqlite" * 500 if damage == "garbage" else data[:100] + b"\xff" * (len(data) - 100))
+    index._recent.clear()
+    report = update_index(repo, settings)
+    assert report.files == 30 and len(report.parsed) == 30
+    assert sorted(index.load_snapshot(repo, settings).records) == sorted(f"m{i}.py" for i in range(30))
+
+
 def test_a_missing_or_torn_snapshot_is_rebuilt_from_the_rows(make_repo, tmp_path):
     repo = make_repo({"a.py": "def alpha():\n    return beta()\n", "b.py": "def beta():\n    return 1\n"})
     settings = Settings(cache_dir=tmp_path / "cache")
