@@ -25,6 +25,7 @@ from pathlib import Path
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
 from r1agent.tools import columns as columns_module
+from r1agent.tools import names as names_module
 from r1agent.tools.columns import Columns
 from r1agent.tools.files import FileListing, Skip, check_content, list_files, repo_root
 from r1agent.tools.graph import RefGraph, link
@@ -145,8 +146,9 @@ class Snapshot:
         return link(self.columns)
 
 
-# A snapshot written by other column code is rebuilt from the rows, never misread.
-_SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + Path(columns_module.__file__).read_bytes()).hexdigest()[:16]
+# A snapshot written by other column code (or other name flags) is rebuilt from the rows, never misread.
+_SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + b"".join(
+    Path(m.__file__).read_bytes() for m in (columns_module, names_module) if m.__file__)).hexdigest()[:16]
 
 # Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);
 # 'columns' names the contents the columns file holds; 'pending' lists the paths changed since that file
