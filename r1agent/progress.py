@@ -4,12 +4,8 @@ verdicts, then a summary. It only renders events; it decides nothing."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.progress import Progress as RichProgress
 from rich.status import Status
 
 from r1agent.events import (
@@ -17,7 +13,6 @@ from r1agent.events import (
     CandidateVerdict,
     EditsParsed,
     Event,
-    EventSink,
     Message,
     ModelCallDone,
     Phase,
@@ -109,22 +104,3 @@ def print_summary(console: Console, summary: dict, record_dir: str) -> None:
         console.print(f"  stopped by budget: {summary['stop_reason']}")
     console.print(f"  run record: {record_dir}  (r1agent runs show {summary['run_id']})")
 
-
-@contextmanager
-def progress_bar(console: Console | None = None) -> Iterator[EventSink]:
-    """An event sink drawing ``Progress`` events (indexing files, say) as a bar on stderr.
-
-    The bar is transient and drawn only on a terminal, so piped output and --json stay clean.
-    """
-    console = console or Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with RichProgress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def sink(event: Event) -> None:
-            if isinstance(event, Progress):
-                if event.task not in tasks:
-                    tasks[event.task] = bar.add_task(event.task, total=event.total)
-                bar.update(tasks[event.task], completed=event.done, total=event.total)
-
-        yield sink

@@ -13,7 +13,7 @@ import click
 @click.pass_obj
 def index_command(app, list_skipped: bool, as_json: bool) -> None:
     """Update the index (only changed files are parsed) and print its counts."""
-    from r1agent.progress import progress_bar
+    from r1agent.progress_bar import progress_bar
     from r1agent.tools.index import update_index
 
     with progress_bar() as on_event:

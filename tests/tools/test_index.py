@@ -303,7 +303,7 @@ def test_indexing_progress_is_drawn_on_a_terminal_only(make_repo, tmp_path, term
 
     from rich.console import Console
 
-    from r1agent.progress import progress_bar
+    from r1agent.progress_bar import progress_bar
 
     repo = make_repo({f"pkg/m{i}.py": f"def f{i}():\n    return {i}\n" for i in range(40)})
     out = io.StringIO()
