@@ -25,4 +25,7 @@ def map_command(app, budget: int, focus: tuple[str, ...], issue_file: Path | Non
     with progress_bar() as on_event:
         result = build_repo_map(app.repo, settings, budget=budget, focus=focus, issue_text=issue_text,
                                 on_event=on_event)
+    if not result.text:
+        click.echo("nothing to map: no supported source files (`r1agent index --skipped` lists the skipped ones)",
+                   err=True)
     click.echo(result.text, nl=False)

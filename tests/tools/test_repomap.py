@@ -85,6 +85,13 @@ def test_map_command_prints_the_map_of_the_global_repo(project):
     assert proc.stdout.startswith("pkg/billing.py:\n")
 
 
+def test_map_command_on_a_repo_without_source_says_so(tmp_path):
+    repo = write_repo(tmp_path / "docs-only", {"README.md": "# notes\n"})
+    proc = _cli("-C", str(repo), "map")
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert "nothing to map" in proc.stderr
+
+
 def test_map_command_outside_a_git_repo_exits_2_with_one_line(tmp_path):
     proc = _cli("-C", str(tmp_path), "map")
     assert proc.returncode == 2
