@@ -9,6 +9,7 @@ file equals, array for array, one built from scratch: the map cannot depend on t
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from itertools import compress
@@ -34,6 +35,11 @@ def _take(values: Sequence[str], rows: np.ndarray) -> list[str]:
     if len(rows) == 1:
         return [values[int(rows[0])]]
     return list(itemgetter(*rows.tolist())(values))
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    """Row offsets from per-file row counts: file i's rows are offsets[i]:offsets[i+1]."""
+    return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
 
 
 def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -85,26 +91,51 @@ class Columns:
 
     @classmethod
     def from_records(cls, records: Iterable[FileRecord]) -> Columns:
-        """Columns of ``records`` (any order; files come out sorted by path)."""
-        recs = sorted(records, key=lambda r: r.path)
-        defs = [d for r in recs for d in r.definitions]
-        refs = [sorted(r.references.items()) for r in recs]
-        names = sorted({d.name for d in defs}.union(*(r.references for r in recs)))
-        ids = {n: i for i, n in enumerate(names)}
-        return cls(
-            paths=[r.path for r in recs], langs=[r.lang for r in recs],
-            errors=np.asarray([r.syntax_errors for r in recs], dtype=bool), names=names,
+        """Columns of ``records``, in any order (files come out sorted by path).
+
+        Records are read one at a time and not kept, so a first build of a big repository needs
+        little more memory than the columns themselves.
+        """
+        paths: list[str] = []
+        langs: list[str] = []
+        errors: list[bool] = []
+        ids: dict[str, int] = {}  # name -> id in order of first sight; sorted at the end
+        kinds: dict[str, str] = {}  # one string object per kind
+        def_counts, ref_counts = array("q"), array("q")
+        def_name, def_start, def_end, ref_name, ref_count = (array("i") for _ in range(5))
+        def_kind: list[str] = []
+        def_qualname: list[str] = []
+        def_signature: list[str] = []
+        for r in records:
+            paths.append(r.path)
+            langs.append(r.lang)
+            errors.append(r.syntax_errors)
+            def_counts.append(len(r.definitions))
+            ref_counts.append(len(r.references))
+            for d in r.definitions:
+                def_name.append(ids.setdefault(d.name, len(ids)))
+                def_start.append(d.start_line)
+                def_end.append(d.end_line)
+                def_kind.append(kinds.setdefault(d.kind, d.kind))
+                def_qualname.append(d.qualname)
+                def_signature.append(d.signature)
+            for name, count in r.references.items():
+                ref_name.append(ids.setdefault(name, len(ids)))
+                ref_count.append(count)
+        names = sorted(ids)
+        final = np.empty(len(names), dtype=_INT)
+        final[np.fromiter(map(ids.__getitem__, names), dtype=np.int64, count=len(names))] = np.arange(len(names))
+        cols = cls(
+            paths=paths, langs=langs, errors=np.asarray(errors, dtype=bool), names=names,
             name_weak=np.fromiter(map(says_little, names), dtype=bool, count=len(names)),
-            def_at=np.cumsum([0] + [len(r.definitions) for r in recs], dtype=np.int64),
-            def_name=np.asarray([ids[d.name] for d in defs], dtype=_INT),
-            def_start=np.asarray([d.start_line for d in defs], dtype=_INT),
-            def_end=np.asarray([d.end_line for d in defs], dtype=_INT),
-            def_kind=[d.kind for d in defs], def_qualname=[d.qualname for d in defs],
-            def_signature=[d.signature for d in defs],
-            ref_at=np.cumsum([0] + [len(r) for r in refs], dtype=np.int64),
-            ref_name=np.asarray([ids[n] for r in refs for n, _ in r], dtype=_INT),
-            ref_count=np.asarray([c for r in refs for _, c in r], dtype=_INT),
+            def_at=_offsets(np.frombuffer(def_counts, dtype=np.int64)),
+            def_name=final[np.frombuffer(def_name, dtype=_INT)],
+            def_start=np.frombuffer(def_start, dtype=_INT).copy(), def_end=np.frombuffer(def_end, dtype=_INT).copy(),
+            def_kind=def_kind, def_qualname=def_qualname, def_signature=def_signature,
+            ref_at=_offsets(np.frombuffer(ref_counts, dtype=np.int64)),
+            ref_name=final[np.frombuffer(ref_name, dtype=_INT)], ref_count=np.frombuffer(ref_count, dtype=_INT).copy(),
         )
+        return cols._in_path_order()
 
     def updated(self, changed: dict[str, FileRecord | None]) -> Columns:
         """These columns with ``changed`` files replaced (None: removed); the rest is copied by index."""
@@ -122,32 +153,46 @@ class Columns:
         name_weak[old_ids] = self.name_weak
         name_weak[part_ids] = part.name_weak
 
-        # Files in path order, each taking its rows from the old columns or from the changed part.
-        paths = list(compress(self.paths, keep.tolist())) + part.paths
-        order = np.asarray(sorted(range(len(paths)), key=paths.__getitem__), dtype=np.int64)
-        n_old_defs, n_old_refs = len(self.def_name), len(self.ref_name)
-        def_counts = np.concatenate([np.diff(self.def_at)[keep], np.diff(part.def_at)])[order]
-        def_rows = _spans(np.concatenate([self.def_at[:-1][keep], n_old_defs + part.def_at[:-1]])[order], def_counts)
-        ref_counts = np.concatenate([np.diff(self.ref_at)[keep], np.diff(part.ref_at)])[order]
-        ref_rows = _spans(np.concatenate([self.ref_at[:-1][keep], n_old_refs + part.ref_at[:-1]])[order], ref_counts)
-
-        def pool(column: str) -> np.ndarray:
-            return np.concatenate([getattr(self, column), getattr(part, column)])
-
-        merged = Columns(
-            paths=_take(paths, order), langs=_take(list(compress(self.langs, keep.tolist())) + part.langs, order),
-            errors=np.concatenate([self.errors[keep], part.errors])[order], names=names, name_weak=name_weak,
-            def_at=np.concatenate(([0], np.cumsum(def_counts))).astype(np.int64),
-            def_name=np.concatenate([old_ids[self.def_name], part_ids[part.def_name]])[def_rows],
-            def_start=pool("def_start")[def_rows], def_end=pool("def_end")[def_rows],
-            def_kind=_take(self.def_kind + part.def_kind, def_rows),
-            def_qualname=_take(self.def_qualname + part.def_qualname, def_rows),
-            def_signature=_take(self.def_signature + part.def_signature, def_rows),
-            ref_at=np.concatenate(([0], np.cumsum(ref_counts))).astype(np.int64),
-            ref_name=np.concatenate([old_ids[self.ref_name], part_ids[part.ref_name]])[ref_rows],
-            ref_count=pool("ref_count")[ref_rows],
+        # The kept files' rows, then the changed files' rows; put in path order below.
+        def_counts, ref_counts = np.diff(self.def_at)[keep], np.diff(self.ref_at)[keep]
+        def_rows = _spans(self.def_at[:-1][keep], def_counts)
+        ref_rows = _spans(self.ref_at[:-1][keep], ref_counts)
+        kept = keep.tolist()
+        joined = Columns(
+            paths=list(compress(self.paths, kept)) + part.paths, langs=list(compress(self.langs, kept)) + part.langs,
+            errors=np.concatenate([self.errors[keep], part.errors]), names=names, name_weak=name_weak,
+            def_at=_offsets(np.concatenate([def_counts, np.diff(part.def_at)])),
+            def_name=np.concatenate([old_ids[self.def_name[def_rows]], part_ids[part.def_name]]),
+            def_start=np.concatenate([self.def_start[def_rows], part.def_start]),
+            def_end=np.concatenate([self.def_end[def_rows], part.def_end]),
+            def_kind=_take(self.def_kind, def_rows) + part.def_kind,
+            def_qualname=_take(self.def_qualname, def_rows) + part.def_qualname,
+            def_signature=_take(self.def_signature, def_rows) + part.def_signature,
+            ref_at=_offsets(np.concatenate([ref_counts, np.diff(part.ref_at)])),
+            ref_name=np.concatenate([old_ids[self.ref_name[ref_rows]], part_ids[part.ref_name]]),
+            ref_count=np.concatenate([self.ref_count[ref_rows], part.ref_count]),
         )
-        return merged._without_unused_names()
+        return joined._in_path_order()._without_unused_names()
+
+    def _in_path_order(self) -> Columns:
+        """The same files sorted by path, and each file's references by name id (as ``ref_name`` promises)."""
+        order = np.asarray(sorted(range(len(self.paths)), key=self.paths.__getitem__), dtype=np.int64)
+        cols = self
+        if np.any(order != np.arange(len(order))):
+            def_counts, ref_counts = np.diff(self.def_at)[order], np.diff(self.ref_at)[order]
+            def_rows = _spans(self.def_at[:-1][order], def_counts)
+            ref_rows = _spans(self.ref_at[:-1][order], ref_counts)
+            cols = replace(
+                self, paths=_take(self.paths, order), langs=_take(self.langs, order), errors=self.errors[order],
+                def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
+                def_end=self.def_end[def_rows], def_kind=_take(self.def_kind, def_rows),
+                def_qualname=_take(self.def_qualname, def_rows), def_signature=_take(self.def_signature, def_rows),
+                ref_at=_offsets(ref_counts), ref_name=self.ref_name[ref_rows], ref_count=self.ref_count[ref_rows],
+            )
+        by_name = np.lexsort((cols.ref_name, cols.ref_file()))
+        if np.any(by_name != np.arange(len(by_name))):
+            cols = replace(cols, ref_name=cols.ref_name[by_name], ref_count=cols.ref_count[by_name])
+        return cols
 
     def _without_unused_names(self) -> Columns:
         """Drop names no file defines or references any more (a removed file's), renumbering the rest."""
@@ -161,11 +206,11 @@ class Columns:
 
     def def_file(self) -> np.ndarray:
         """Per definition row: the index of its file."""
-        return np.repeat(np.arange(len(self.paths), dtype=np.int64), np.diff(self.def_at))
+        return np.repeat(np.arange(len(self.paths), dtype=_INT), np.diff(self.def_at))
 
     def ref_file(self) -> np.ndarray:
         """Per reference row: the index of its file."""
-        return np.repeat(np.arange(len(self.paths), dtype=np.int64), np.diff(self.ref_at))
+        return np.repeat(np.arange(len(self.paths), dtype=_INT), np.diff(self.ref_at))
 
     def name_ids(self, wanted: Iterable[str]) -> np.ndarray:
         """Vocabulary ids of those ``wanted`` names that the repo uses (sorted)."""

@@ -59,17 +59,18 @@ def link(cols: Columns) -> RefGraph:
     """
     n_names = len(cols.names)
     width = max(n_names, 1)
-    all_file, all_name = cols.def_file(), cols.def_name.astype(np.int64)
+    # File and name ids fit 32 bits; edges are many, so their arrays stay narrow. Keys are 64-bit.
+    all_file, all_name = cols.def_file(), cols.def_name
     # A file defining a name twice (overloads, if/else branches) is still one definer.
-    pairs = sorted_unique(all_file * width + all_name)
-    dfile, dname = pairs // width, pairs % width
+    pairs = sorted_unique(all_file.astype(np.int64) * width + all_name)
+    dfile, dname = (pairs // width).astype(np.int32), pairs % width
     order = np.argsort(dname, kind="stable")
     dfile, dname = dfile[order], dname[order]
     n_def = np.bincount(dname, minlength=n_names)
     first = np.concatenate(([0], np.cumsum(n_def)[:-1])) if n_names else np.zeros(0, dtype=np.int64)
 
     # Names defined nowhere in the repo have no definers and so link nothing.
-    rfile, rname = cols.ref_file(), cols.ref_name.astype(np.int64)
+    rfile, rname = cols.ref_file(), cols.ref_name
     rcount = cols.ref_count.astype(np.float64)
     keep = n_def[rname] <= _MAX_DEFINERS if len(rname) else np.zeros(0, dtype=bool)
     rfile, rname, rcount = rfile[keep], rname[keep], rcount[keep]
@@ -79,7 +80,7 @@ def link(cols: Columns) -> RefGraph:
     src = np.repeat(rfile, fan)
     ident = np.repeat(rname, fan)
     offset = np.arange(len(src)) - np.repeat(np.cumsum(fan) - fan, fan)
-    dst = dfile[first[ident] + offset] if len(src) else np.zeros(0, dtype=np.int64)
+    dst = dfile[first[ident] + offset] if len(src) else np.zeros(0, dtype=np.int32)
     weight = np.sqrt(np.repeat(rcount, fan)) / fan.repeat(fan)
     factor = np.ones(n_names)
     factor[cols.name_weak | (n_def > _GENERIC_DEFINERS)] = 0.1

@@ -240,8 +240,13 @@ def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
             return _remember(db, name, Snapshot(columns))
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
         pass  # missing or torn: the SQLite rows are the source of truth
+    return _write_columns(conn, db, _columns_from_rows(conn), name)
+
+
+def _columns_from_rows(conn: sqlite3.Connection) -> Columns:
+    """Every parsed file's row, decoded one at a time into the columns (no list of records is held)."""
     rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = ''")
-    return _write_columns(conn, db, Columns.from_records(_record_from_row(*r) for r in rows), name)
+    return Columns.from_records(_record_from_row(*r) for r in rows)
 
 
 @dataclass(frozen=True)
@@ -362,8 +367,11 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
         changed: dict[str, FileRecord | None] = {p: None for p in gone}
         before = _meta(conn, "snapshot")
+        first_build = all(row[1] for row in known.values())  # no parsed file yet
         if jobs or gone:
-            _apply_jobs(conn, root, jobs, gone, workers, report, status, changed, on_event)
+            # A first build reads its rows back at the end instead of holding every record meanwhile.
+            _apply_jobs(conn, root, jobs, gone, workers, report, status, changed, on_event,
+                        keep_records=not first_build)
         # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
         report.skipped += [Skip(p, st[0]) for p, st in status.items() if st[0]]
         report.skipped.sort(key=lambda s: s.path)
@@ -374,7 +382,7 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
                 conn.executemany("INSERT INTO skipped VALUES (?, ?)", skips)
         report.removed = len(gone)
         if changed:
-            _follow_changes(conn, db, before, changed, first_build=all(row[1] for row in known.values()))
+            _follow_changes(conn, db, before, changed, first_build=first_build)
         report.files = sum(1 for st in status.values() if not st[0])
         report.syntax_errors = sum(1 for st in status.values() if st[1])
     finally:
@@ -387,8 +395,8 @@ def _follow_changes(
 ) -> None:
     """Bring the snapshot up to the rows just written; the columns file is rewritten only now and then."""
     now = _meta(conn, "snapshot")
-    if first_build:  # the records are all at hand: reading the rows back would only cost time
-        _write_columns(conn, db, Columns.from_records(r for r in changed.values() if r is not None), now)
+    if first_build:
+        _write_columns(conn, db, _columns_from_rows(conn), now)
         return
     if db in _recent and _recent[db][0] == before:  # a long-lived process: apply the change in memory
         snap = _remember(db, now, Snapshot(_recent[db][1].columns.updated(changed)))
@@ -407,9 +415,12 @@ def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500)
 
 def _apply_jobs(
     conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
-    status: dict[str, tuple[str, int]], changed: dict[str, FileRecord | None], on_event: EventSink,
+    status: dict[str, tuple[str, int]], changed: dict[str, FileRecord | None], on_event: EventSink, *,
+    keep_records: bool = True,
 ) -> None:
-    """Read (and parse when the hash moved) each job's file, writing its row in one transaction."""
+    """Read (and parse when the hash moved) each job's file, writing its row in one transaction.
+
+    Each changed path lands in ``changed``, with its new record when ``keep_records`` (else None)."""
     done = 0
     with conn:
         conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
@@ -429,7 +440,8 @@ def _apply_jobs(
                     conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
                     row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
                     status[o.path] = (row[9], row[5])
-                    changed[o.path] = None if o.skip else _record_from_row(row[0], row[4], row[6], row[7], row[5])
+                    changed[o.path] = _record_from_row(row[0], row[4], row[6], row[7], row[5]) \
+                        if keep_records and not o.skip else None
             done += len(outcomes)
             on_event(Progress("indexing", done, len(jobs)))
         if changed:

@@ -46,7 +46,7 @@ def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:
     width = len(graph.names)
     out = np.bincount(graph.src, weights=graph.weight, minlength=n)
     # Group edges by (file, name); sorted by hand, as np.unique would import numpy.ma (see graph.sorted_unique).
-    flat = graph.dst * width + graph.ident
+    flat = graph.dst.astype(np.int64) * width + graph.ident
     order = np.argsort(flat, kind="stable")
     ordered = flat[order]
     first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
@@ -54,7 +54,7 @@ def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:
     where = np.empty(len(flat), dtype=np.int64)
     where[order] = np.cumsum(first) - 1
     sums = np.bincount(where, weights=rank[graph.src] * graph.weight / out[graph.src])
-    wanted = graph.def_file * width + graph.def_name
+    wanted = graph.def_file.astype(np.int64) * width + graph.def_name
     pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
     hit = keys[pos] == wanted
     scores[hit] = sums[pos[hit]]
