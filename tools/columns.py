@@ -1,7 +1,7 @@
 """The index snapshot as columns: every file's definitions and references in flat numpy arrays.
 
 A run loads a handful of arrays instead of building thousands of objects, and a changed file is
-spliced in by index arithmetic, so a one-file edit costs little more than an unchanged run. Names
+spliced in by index arithmetic, so a one-file edit rebuilds nothing but that file's rows. Names
 live in one sorted vocabulary that holds exactly the names in use, so a snapshot updated file by
 file equals, array for array, one built from scratch: the map cannot depend on the edit history.
 """
