@@ -8,14 +8,17 @@ source trees made into git repos under bench/.cache/repos: langsmith (~500 files
 Each measurement is a fresh process timed from after its imports (see the two driver scripts).
 Cold: empty cache to map printed. Warm: unchanged repo, cache kept (median of --warm-runs); r1agent
 reprints the map it stored for the same request. One-file change: a function appended to one file
-(median of --warm-runs edits), once for the median-sized file and once for the 90th-percentile one;
-it must be the only file r1agent re-parses. For scale, the change is also compared with a warm run
-that ranks and renders again (the stored map not used, as for a new issue text on an unchanged repo).
+(median of --warm-runs edits), for the median-sized file and the 90th-percentile one, and once more
+for the median-sized file with a function that calls another file's function (so the def/ref graph
+changes and file ranks cannot come from the memo); the edited file must be the only one re-parsed.
+For scale, the change is also compared with a warm run that ranks and renders again (the stored map
+not used, as for a new issue text on an unchanged repo).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -25,13 +28,21 @@ import sys
 import time
 from pathlib import Path
 
-import langsmith
-import openai
-
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 AIDER_PY = CACHE / "aider-venv" / "bin" / "python"
-REPOS = {"langsmith (~500 files)": Path(langsmith.__file__).parent, "openai (~2,000 files)": Path(openai.__file__).parent}
+
+
+def _package_dir(name: str) -> Path:
+    """Where an installed package lives, found without importing it: this process stays small, as Linux
+    hands a parent's peak RSS down to its children (ru_maxrss survives fork and exec), and the drivers
+    report theirs."""
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.origin, f"{name} is not installed"
+    return Path(spec.origin).parent
+
+
+REPOS = {"langsmith (~500 files)": _package_dir("langsmith"), "openai (~2,000 files)": _package_dir("openai")}
 
 
 def make_repo(src: Path, name: str) -> Path:
@@ -76,8 +87,8 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
 
     o_rerank_runs = [ours(repo, cache, budget, "--rerank") for _ in range(warm_runs)]
 
-    o_change_runs = {what: change_runs(repo, cache, budget, warm_runs, target)
-                     for what, target in change_targets(repo, o_cold["parsed"]).items()}
+    o_change_runs = {what: change_runs(repo, cache, budget, warm_runs, target, call)
+                     for what, (target, call) in change_targets(repo, cache, o_cold["parsed"]).items()}
     print(f"\n{label}: {files} files, budget {budget} tokens; times are wall (CPU incl. parse workers)")
     for key in ("seconds", "cpu"):
         a_w, o_w = med(a_warm_runs, key), med(o_warm_runs, key)
@@ -86,13 +97,16 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
               f"{a_cold[key] / o_cold[key]:6.1f}x faster  (target >= 5x)")
         print(f"  {what} warm   aider {a_w:7.2f}s  r1agent {o_w:6.3f}s  {a_w / o_w:6.1f}x faster  (target >= 20x)")
         for change, runs in o_change_runs.items():
+            paired_warm = med([r["warm"] for r in runs], key)
             print(f"  {what} 1-file change, {change}: r1agent {med(runs, key):.3f}s = "
-                  f"{med(runs, key) / o_w:.2f}x its warm time (target <= 2x); "
+                  f"{med(runs, key) / paired_warm:.2f}x its warm time ({paired_warm:.3f}s, timed between the "
+                  f"edits; target <= 2x); "
                   f"{med(runs, key) / med(o_rerank_runs, key):.2f}x a warm run that re-ranks "
                   f"({med(o_rerank_runs, key):.3f}s); {a_w / med(runs, key):.1f}x faster than aider warm")
     for change, runs in o_change_runs.items():
         print(f"  re-parsed after each change ({change}): {runs[0]['parsed']}")
-    command_warm, command_change = whole_command(repo, budget, warm_runs, next(iter(change_targets(repo, o_cold["parsed"]).values())))
+    median_file = next(iter(change_targets(repo, cache, o_cold["parsed"]).values()))[0]
+    command_warm, command_change = whole_command(repo, budget, warm_runs, median_file)
     print(f"  whole `r1agent map` command, start to exit (imports included): warm {command_warm:.3f}s, "
           f"after a change of the median-sized file {command_change:.3f}s = {command_change / command_warm:.2f}x")
     print(f"  peak RSS cold: aider {a_cold['peak_rss_mb']:.0f} MiB; r1agent main {o_cold['peak_rss_mb']:.0f} MiB, "
@@ -100,21 +114,47 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
     print(f"  map size: aider {a_cold['chars']} chars, r1agent {o_cold['chars']} chars ({o_cold['tokens']} est. tokens)")
 
 
-def change_targets(repo: Path, parsed: list[str]) -> dict[str, str]:
-    """The files edited in the change runs: the median-sized parsed file (a typical edit) and the
-    90th-percentile one (a big module), by size on disk."""
+def change_targets(repo: Path, cache: Path, parsed: list[str]) -> dict[str, tuple[str, str]]:
+    """The edits of the change runs, as (file, function it calls or ""): the median-sized parsed file
+    (a typical edit) and the 90th-percentile one (a big module), by size on disk."""
     by_size = sorted(parsed, key=lambda p: ((repo / p).stat().st_size, p))
-    pick = {"median-sized": by_size[len(by_size) // 2], "90th-percentile-sized": by_size[len(by_size) * 9 // 10]}
-    return {f"{what} ({(repo / p).stat().st_size / 1024:.0f} KiB)": p for what, p in pick.items()}
+    median, big = by_size[len(by_size) // 2], by_size[len(by_size) * 9 // 10]
+    size = {p: f"{(repo / p).stat().st_size / 1024:.0f} KiB" for p in (median, big)}
+    return {f"median-sized ({size[median]})": (median, ""),
+            f"median-sized ({size[median]}), a call added": (median, called_function(repo, cache, median)),
+            f"90th-percentile-sized ({size[big]})": (big, "")}
 
 
-def change_runs(repo: Path, cache: Path, budget: int, warm_runs: int, target: str) -> list[dict]:
-    """Each run follows a new edit of ``target`` (a function appended); only it may be re-parsed."""
+_CALLED = """
+import sys
+from pathlib import Path
+from r1agent.settings import Settings
+from r1agent.tools.index import load_snapshot
+repo, cache, target = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+records = load_snapshot(repo, Settings(cache_dir=cache)).records
+print(next(d.name for path, r in records.items() if path != target for d in r.definitions
+           if d.kind == "function" and not d.name.startswith("_") and d.name not in records[target].references))
+"""
+
+
+def called_function(repo: Path, cache: Path, target: str) -> str:
+    """A public function another file defines and ``target`` does not use: calling it adds an edge.
+    Asked of a child process, so this one stays small (see _package_dir)."""
+    return subprocess.run([sys.executable, "-c", _CALLED, str(repo), str(cache), target],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def change_runs(repo: Path, cache: Path, budget: int, warm_runs: int, target: str, call: str) -> list[dict]:
+    """Each run follows a new edit of ``target`` (a function appended, calling ``call`` if given); only it
+    may be re-parsed. Before each edit a warm run is timed too (kept under "warm"), so each change
+    is compared with warm runs of the same minutes: this machine's speed drifts between minutes."""
     runs = []
     for k in range(warm_runs):
+        warm = ours(repo, cache, budget)
+        assert warm["parsed"] == [], warm["parsed"]
         with open(repo / target, "a") as f:
-            f.write(f"\n\ndef bench_added_function_{k}(x):\n    return x\n")
-        runs.append(ours(repo, cache, budget))
+            f.write(f"\n\ndef bench_added_function_{k}(x):\n    return {call + '(x)' if call else 'x'}\n")
+        runs.append({**ours(repo, cache, budget), "warm": warm})
     subprocess.run(["git", "checkout", "-q", "--", target], cwd=repo, check=True)
     ours(repo, cache, budget)  # back to the committed state for the next measurement
     assert all(r["parsed"] == [target] for r in runs), [r["parsed"] for r in runs]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from r1agent.tools.names import says_little
+from r1agent.tools.strings import Strings
 from r1agent.tools.symbols import Definition
 
 if TYPE_CHECKING:  # index.py builds snapshots from these modules, so it imports this one
@@ -37,6 +38,10 @@ def _take(values: Sequence[str], rows: np.ndarray) -> list[str]:
     return list(itemgetter(*rows.tolist())(values))
 
 
+def _take_strings(values: Strings, rows: np.ndarray) -> Strings:
+    return Strings.of(_take(list(values), rows))
+
+
 def _offsets(counts: np.ndarray) -> np.ndarray:
     """Row offsets from per-file row counts: file i's rows are offsets[i]:offsets[i+1]."""
     return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
@@ -48,6 +53,22 @@ def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if total == 0:
         return np.zeros(0, dtype=np.int64)
     return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+
+
+def _parents(definitions: Sequence[Definition]) -> list[int]:
+    """Per definition, the first one in the file named by the longest proper prefix of its qualname
+    (``A.B`` for ``A.B.c``, else ``A``), counted from the file's first definition; -1 when none is."""
+    first: dict[str, int] = {}
+    for j, d in enumerate(definitions):
+        first.setdefault(d.qualname, j)
+    parents = []
+    for d in definitions:
+        outer, parent = d.qualname, -1
+        while parent < 0 and "." in outer:
+            outer = outer.rsplit(".", 1)[0]
+            parent = first.get(outer, -1)
+        parents.append(parent)
+    return parents
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,9 +84,10 @@ class Columns:
     def_name: np.ndarray  # index into names
     def_start: np.ndarray
     def_end: np.ndarray
-    def_kind: list[str]
-    def_qualname: list[str]
-    def_signature: list[str]
+    def_parent: np.ndarray  # the row, counted from its file's first, of the definition enclosing it by name; else -1
+    def_kind: Strings
+    def_qualname: Strings
+    def_signature: Strings
     ref_at: np.ndarray
     ref_name: np.ndarray  # index into names, ascending within a file
     ref_count: np.ndarray
@@ -102,7 +124,7 @@ class Columns:
         ids: dict[str, int] = {}  # name -> id in order of first sight; sorted at the end
         kinds: dict[str, str] = {}  # one string object per kind
         def_counts, ref_counts = array("q"), array("q")
-        def_name, def_start, def_end, ref_name, ref_count = (array("i") for _ in range(5))
+        def_name, def_start, def_end, def_parent, ref_name, ref_count = (array("i") for _ in range(6))
         def_kind: list[str] = []
         def_qualname: list[str] = []
         def_signature: list[str] = []
@@ -112,6 +134,7 @@ class Columns:
             errors.append(r.syntax_errors)
             def_counts.append(len(r.definitions))
             ref_counts.append(len(r.references))
+            def_parent.extend(_parents(r.definitions))
             for d in r.definitions:
                 def_name.append(ids.setdefault(d.name, len(ids)))
                 def_start.append(d.start_line)
@@ -131,7 +154,8 @@ class Columns:
             def_at=_offsets(np.frombuffer(def_counts, dtype=np.int64)),
             def_name=final[np.frombuffer(def_name, dtype=_INT)],
             def_start=np.frombuffer(def_start, dtype=_INT).copy(), def_end=np.frombuffer(def_end, dtype=_INT).copy(),
-            def_kind=def_kind, def_qualname=def_qualname, def_signature=def_signature,
+            def_parent=np.frombuffer(def_parent, dtype=_INT).copy(),
+            def_kind=Strings.of(def_kind), def_qualname=Strings.of(def_qualname), def_signature=Strings.of(def_signature),
             ref_at=_offsets(np.frombuffer(ref_counts, dtype=np.int64)),
             ref_name=final[np.frombuffer(ref_name, dtype=_INT)], ref_count=np.frombuffer(ref_count, dtype=_INT).copy(),
         )
@@ -140,7 +164,6 @@ class Columns:
     def updated(self, changed: dict[str, FileRecord | None]) -> Columns:
         """These columns with ``changed`` files replaced (None: removed); the rest is copied by index."""
         part = Columns.from_records(r for r in changed.values() if r is not None)
-        keep = np.asarray([p not in changed for p in self.paths], dtype=bool)
 
         # One vocabulary: the new names slot in, and every old id moves up by those sorted before it.
         extra = sorted(set(part.names).difference(self.names))
@@ -153,26 +176,50 @@ class Columns:
         name_weak[old_ids] = self.name_weak
         name_weak[part_ids] = part.name_weak
 
-        # The kept files' rows, then the changed files' rows; put in path order below.
-        def_counts, ref_counts = np.diff(self.def_at)[keep], np.diff(self.ref_at)[keep]
-        def_rows = _spans(self.def_at[:-1][keep], def_counts)
-        ref_rows = _spans(self.ref_at[:-1][keep], ref_counts)
-        kept = keep.tolist()
+        # Files in path order: runs of kept old files, with each changed file's new rows at its place.
+        # Both id maps are increasing, so every file's references stay ascending by name id.
+        part_at = {path: j for j, path in enumerate(part.paths)}
+        pieces: list[tuple[Columns, np.ndarray, int, int]] = []  # (source, its id map, first file, end file)
+        lo = 0
+        for path in sorted(changed):
+            i = bisect.bisect_left(self.paths, path)
+            pieces.append((self, old_ids, lo, i))
+            if path in part_at:
+                pieces.append((part, part_ids, part_at[path], part_at[path] + 1))
+            lo = i + 1 if i < len(self.paths) and self.paths[i] == path else i
+        pieces.append((self, old_ids, lo, len(self.paths)))
+        pieces = [piece for piece in pieces if piece[2] < piece[3]]
+
+        def rows(at: str) -> list[tuple[Columns, np.ndarray, int, int]]:  # each piece's row range
+            return [(src, ids, int(getattr(src, at)[a]), int(getattr(src, at)[b])) for src, ids, a, b in pieces]
+
+        def cat(column: str, at: str, ids: bool = False) -> np.ndarray:
+            parts = [m[getattr(src, column)[a:b]] if ids else getattr(src, column)[a:b] for src, m, a, b in rows(at)]
+            return np.concatenate(parts) if parts else getattr(self, column)[:0]
+
+        def strings(column: str) -> list[str]:  # per file
+            out: list[str] = []
+            for src, _, a, b in pieces:
+                out += getattr(src, column)[a:b]
+            return out
+
+        def text(column: str) -> Strings:  # per definition
+            return Strings.spliced([(getattr(src, column), a, b) for src, _, a, b in rows("def_at")])
+
+        def offsets(at: str) -> np.ndarray:
+            return _offsets(np.concatenate([np.diff(getattr(src, at)[a:b + 1]) for src, _, a, b in pieces])
+                            if pieces else np.zeros(0, dtype=np.int64))
+
         joined = Columns(
-            paths=list(compress(self.paths, kept)) + part.paths, langs=list(compress(self.langs, kept)) + part.langs,
-            errors=np.concatenate([self.errors[keep], part.errors]), names=names, name_weak=name_weak,
-            def_at=_offsets(np.concatenate([def_counts, np.diff(part.def_at)])),
-            def_name=np.concatenate([old_ids[self.def_name[def_rows]], part_ids[part.def_name]]),
-            def_start=np.concatenate([self.def_start[def_rows], part.def_start]),
-            def_end=np.concatenate([self.def_end[def_rows], part.def_end]),
-            def_kind=_take(self.def_kind, def_rows) + part.def_kind,
-            def_qualname=_take(self.def_qualname, def_rows) + part.def_qualname,
-            def_signature=_take(self.def_signature, def_rows) + part.def_signature,
-            ref_at=_offsets(np.concatenate([ref_counts, np.diff(part.ref_at)])),
-            ref_name=np.concatenate([old_ids[self.ref_name[ref_rows]], part_ids[part.ref_name]]),
-            ref_count=np.concatenate([self.ref_count[ref_rows], part.ref_count]),
+            paths=strings("paths"), langs=strings("langs"),
+            errors=np.concatenate([src.errors[a:b] for src, _, a, b in pieces]) if pieces else self.errors[:0],
+            names=names, name_weak=name_weak, def_at=offsets("def_at"),
+            def_name=cat("def_name", "def_at", ids=True), def_start=cat("def_start", "def_at"),
+            def_end=cat("def_end", "def_at"), def_parent=cat("def_parent", "def_at"), def_kind=text("def_kind"),
+            def_qualname=text("def_qualname"), def_signature=text("def_signature"),
+            ref_at=offsets("ref_at"), ref_name=cat("ref_name", "ref_at", ids=True), ref_count=cat("ref_count", "ref_at"),
         )
-        return joined._in_path_order()._without_unused_names()
+        return joined._without_unused_names()
 
     def _in_path_order(self) -> Columns:
         """The same files sorted by path, and each file's references by name id (as ``ref_name`` promises)."""
@@ -185,8 +232,9 @@ class Columns:
             cols = replace(
                 self, paths=_take(self.paths, order), langs=_take(self.langs, order), errors=self.errors[order],
                 def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
-                def_end=self.def_end[def_rows], def_kind=_take(self.def_kind, def_rows),
-                def_qualname=_take(self.def_qualname, def_rows), def_signature=_take(self.def_signature, def_rows),
+                def_end=self.def_end[def_rows], def_parent=self.def_parent[def_rows], def_kind=_take_strings(self.def_kind, def_rows),
+                def_qualname=_take_strings(self.def_qualname, def_rows),
+                def_signature=_take_strings(self.def_signature, def_rows),
                 ref_at=_offsets(ref_counts), ref_name=self.ref_name[ref_rows], ref_count=self.ref_count[ref_rows],
             )
         by_name = np.lexsort((cols.ref_name, cols.ref_file()))

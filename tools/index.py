@@ -26,6 +26,7 @@ from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
 from r1agent.tools import columns as columns_module
 from r1agent.tools import names as names_module
+from r1agent.tools import strings as strings_module
 from r1agent.tools.columns import Columns
 from r1agent.tools.files import FileListing, Skip, check_content, list_files, repo_root
 from r1agent.tools.graph import RefGraph, link
@@ -33,7 +34,7 @@ from r1agent.tools.languages import language_for
 from r1agent.tools.symbols import Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
@@ -115,7 +117,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
         row = None
     if row is None or row[0] != SCHEMA_VERSION:  # an older layout: start over, it is only a cache
-        conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; DELETE FROM meta;")
+        conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; "
+                           "DROP TABLE IF EXISTS memo; DELETE FROM meta;")
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
@@ -148,7 +151,7 @@ class Snapshot:
 
 # A snapshot written by other column code (or other name flags) is rebuilt from the rows, never misread.
 _SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + b"".join(
-    Path(m.__file__).read_bytes() for m in (columns_module, names_module) if m.__file__)).hexdigest()[:16]
+    Path(m.__file__).read_bytes() for m in (columns_module, names_module, strings_module) if m.__file__)).hexdigest()[:16]
 
 # Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);
 # 'columns' names the contents the columns file holds; 'pending' lists the paths changed since that file
@@ -245,7 +248,8 @@ def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
 
 def _columns_from_rows(conn: sqlite3.Connection) -> Columns:
     """Every parsed file's row, decoded one at a time into the columns (no list of records is held)."""
-    rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = ''")
+    # In path order (SQLite compares UTF-8 bytes: code point order, as Python sorts), so nothing is reordered.
+    rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
     return Columns.from_records(_record_from_row(*r) for r in rows)
 
 
@@ -473,7 +477,27 @@ def load_terms(repo: Path, settings: Settings) -> dict[str, list[str]]:
         conn.close()
 
 
-def rendered(repo: Path, settings: Settings, key: str, render: Callable[[Snapshot], str]) -> str:
+MEMO_MAX = 16  # results kept; a repo's recent graphs and the requests made of them
+
+
+class Memo:
+    """Results of pure computations over the index (PageRank vectors), kept by a digest of their inputs,
+    so they survive any edit that leaves the inputs alone. The newest ``MEMO_MAX`` are kept."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def get(self, key: str) -> bytes | None:
+        row = self._conn.execute("SELECT value FROM memo WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, value: bytes) -> None:
+        with self._conn:  # a replaced row gets a new rowid: rowids order the entries by age
+            self._conn.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (key, value))
+            self._conn.execute("DELETE FROM memo WHERE rowid <= (SELECT max(rowid) FROM memo) - ?", (MEMO_MAX,))
+
+
+def rendered(repo: Path, settings: Settings, key: str, render: Callable[[Snapshot, Memo], str]) -> str:
     """The rendering (say, a repo map) stored under ``key`` for the index's current contents, else
     ``render`` of its snapshot, stored for next time; renderings of older contents are dropped."""
     db = db_path(repo_root(repo), settings)
@@ -483,7 +507,7 @@ def rendered(repo: Path, settings: Settings, key: str, render: Callable[[Snapsho
         row = conn.execute("SELECT value FROM rendered WHERE key = ? AND snapshot = ?", (key, name)).fetchone()
         if name and row:
             return row[0]
-        value = render(_read_snapshot(conn, db))
+        value = render(_read_snapshot(conn, db), Memo(conn))
         name = _meta(conn, "snapshot")  # reading may have rebuilt the snapshot under a new name
         with conn:
             conn.execute("DELETE FROM rendered WHERE snapshot != ?", (name,))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 import tree_sitter
 from tree_sitter_language_pack import get_parser
@@ -57,4 +57,4 @@ def parser(grammar: str) -> tree_sitter.Parser:
 
 def query_source(spec: LanguageSpec) -> str:
     """The text of the language's tags query (definitions and references), shipped in queries/."""
-    return resources.files("r1agent.tools").joinpath("queries", f"{spec.query}.scm").read_text("utf-8")
+    return (Path(__file__).parent / "queries" / f"{spec.query}.scm").read_text("utf-8")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Protocol
+
 import numpy as np
 
 from r1agent.tools.graph import RefGraph
@@ -9,8 +12,22 @@ from r1agent.tools.graph import RefGraph
 DAMPING = 0.85
 
 
-def pagerank(graph: RefGraph, personal: dict[str, float] | None = None, iterations: int = 60) -> np.ndarray:
-    """Stationary rank of each file; the random walk restarts at ``personal`` files (else anywhere)."""
+class Memo(Protocol):
+    """Where earlier results wait, by a digest of their inputs (see index.Memo)."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, value: bytes) -> None: ...
+
+
+def pagerank(
+    graph: RefGraph, personal: dict[str, float] | None = None, iterations: int = 60, memo: Memo | None = None,
+) -> np.ndarray:
+    """Stationary rank of each file; the random walk restarts at ``personal`` files (else anywhere).
+
+    With a ``memo``, a graph and restart seen before give back the stored result, bit for bit. Most edits
+    leave the graph as it was (a changed body calls the same names), so the walk runs again only when
+    an edit changes which names a file uses or defines."""
     n = len(graph.paths)
     if n == 0:
         return np.zeros(0)
@@ -22,19 +39,45 @@ def pagerank(graph: RefGraph, personal: dict[str, float] | None = None, iteratio
     if restart.sum() == 0:
         restart[:] = 1.0
     restart /= restart.sum()
-    src, dst, w = graph.src, graph.dst, graph.weight
+    src, dst, w = _merged_edges(graph, n)
+    key = ""
+    if memo is not None:
+        digest = hashlib.blake2b(np.int64(iterations).tobytes(), digest_size=16)
+        for part in (src, dst, w, restart):
+            digest.update(part.tobytes())
+        key = "pagerank:" + digest.hexdigest()
+        stored = memo.get(key)
+        if stored is not None:
+            return np.frombuffer(stored, dtype=np.float64).copy()
     out = np.bincount(src, weights=w, minlength=n)
-    share = w / out[src] if len(w) else w
-    dangling = out == 0
-    rank = restart.copy()
+    share = DAMPING * w / out[src] if len(w) else w
+    dangling = (out == 0).astype(np.float64)  # their walkers restart: a dot product per step
+    rank, flowing = restart.copy(), np.empty(len(src))
     for _ in range(iterations):
-        flow = np.bincount(dst, weights=rank[src] * share, minlength=n)
-        new = DAMPING * (flow + rank[dangling].sum() * restart) + (1 - DAMPING) * restart
-        if np.abs(new - rank).sum() < 1e-10:
-            rank = new
-            break
+        np.multiply(rank[src], share, out=flowing)
+        # The walk follows an edge, or restarts: always from a dangling file, else with odds 1 - DAMPING.
+        new = np.bincount(dst, weights=flowing, minlength=n)
+        new += ((1 - DAMPING) + DAMPING * float(rank @ dangling)) * restart
+        done = np.abs(new - rank).sum() < 1e-10
         rank = new
+        if done:
+            break
+    if memo is not None:
+        memo.put(key, rank.tobytes())
     return rank
+
+
+def _merged_edges(graph: RefGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per (src, dst) pair, weighing the sum of its parallel edges: the walk is the same, and
+    each step touches about half as many edges."""
+    if not len(graph.src):
+        return graph.src, graph.dst, graph.weight
+    key = graph.src.astype(np.int64) * n + graph.dst
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    pairs = ordered[first]
+    return pairs // n, pairs % n, np.add.reduceat(graph.weight[order], first)
 
 
 def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:

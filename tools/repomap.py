@@ -21,7 +21,7 @@ from r1agent.tools.columns import Columns
 from r1agent.tools.graph import RefGraph, boost, link
 from r1agent.tools.index import Snapshot, rendered, update_index
 from r1agent.tools.mentions import find_mentions, match_path
-from r1agent.tools.rank import pagerank, rank_definitions
+from r1agent.tools.rank import Memo, pagerank, rank_definitions
 from r1agent.tools.tokens import estimate_tokens
 
 # A stored map is reused only when the code that renders maps is the same as when it was stored.
@@ -73,16 +73,17 @@ def personalization(cols: Columns, focus: Iterable[str], issue_text: str) -> tup
 
 def render_map(
     cols: Columns, *, budget: int, focus: Iterable[str] = (), issue_text: str = "",
-    exclude: Iterable[str] = (), graph: RefGraph | None = None,
+    exclude: Iterable[str] = (), graph: RefGraph | None = None, memo: Memo | None = None,
 ) -> RepoMap:
     """Pick definitions in rank order while they fit ``budget`` tokens, then print them grouped by file.
 
-    ``graph`` is the columns' linked graph when the caller has it (an index snapshot keeps one).
+    ``graph`` is the columns' linked graph when the caller has it (an index snapshot keeps one);
+    ``memo`` keeps file ranks between runs (see rank.pagerank).
     """
     focus = list(focus)
     personal, idents = personalization(cols, focus, issue_text)
     graph = boost(graph if graph is not None else link(cols), idents)
-    file_rank = pagerank(graph, personal)
+    file_rank = pagerank(graph, personal, memo=memo)
     def_rank = rank_definitions(graph, file_rank)
 
     def_file = graph.def_file
@@ -91,16 +92,16 @@ def render_map(
     score = def_rank + file_rank[def_file] / (10 * (n_defs[def_file] + 1))
     if idents:
         score[np.isin(cols.def_name, cols.name_ids(idents))] *= _MENTION_BOOST
-    in_focus = np.asarray([p in personal for p in cols.paths], dtype=bool)
-    if in_focus.any():
+    in_focus = np.asarray([p in personal for p in cols.paths], dtype=bool) if personal else None
+    if in_focus is not None and in_focus.any():
         # A focus file's own signatures lead; its rank is mostly restart mass, not in-links.
         focused = in_focus[def_file]
         score[focused] = score[focused] * _FOCUS_BOOST + file_rank[def_file[focused]]
     skip = set(exclude)
     if skip:
         score[np.asarray([p in skip for p in cols.paths], dtype=bool)[def_file]] = -1.0
-    # Ties fall back to row order: path, then line. Deterministic for identical inputs.
-    order = np.lexsort((np.arange(len(score)), -score))
+    # Ties fall back to row order (path, then line): a stable sort. Deterministic for identical inputs.
+    order = np.argsort(-score, kind="stable")
 
     starts, qualnames, signatures = cols.def_start, cols.def_qualname, cols.def_signature
     lines: dict[int, tuple[str, int]] = {}  # row -> its map line and that line's token estimate
@@ -111,15 +112,7 @@ def render_map(
             lines[k] = (text, estimate_tokens(text))
         return lines[k]
 
-    by_qualname: dict[int, dict[str, int]] = {}
-
-    def enclosing(f: int, qualname: str) -> int | None:
-        if f not in by_qualname:  # built only for files that reach the map
-            by_qualname[f] = {}
-            for k in range(int(cols.def_at[f]), int(cols.def_at[f + 1])):
-                by_qualname[f].setdefault(qualnames[k], k)
-        return by_qualname[f].get(qualname)
-
+    parents, file_start = cols.def_parent.tolist(), cols.def_at.tolist()
     chosen: dict[int, set[int]] = {}  # file -> its definition rows in the map
     used = 0
     misses = 0
@@ -135,11 +128,12 @@ def render_map(
             continue
         # A nested definition brings its enclosing ones along, so a method shows under its class.
         chain = [idx]
-        parts = qualnames[idx].split(".")
-        for k in range(len(parts) - 1, 0, -1):
-            parent = enclosing(f, ".".join(parts[:k]))
-            if parent is not None and parent not in picked:
-                chain.append(parent)
+        up = parents[idx]
+        while up >= 0:
+            row = file_start[f] + up
+            if row not in picked:
+                chain.append(row)
+            up = parents[row]
         header = 0 if f in chosen else estimate_tokens(_header(cols.paths[f])) + (1 if chosen else 0)
         cost = sum(line(x)[1] for x in chain) + header
         if used + cost > budget:
@@ -155,8 +149,8 @@ def render_map(
 
     blocks = []
     for f, rows in chosen.items():
-        defs = sorted(rows, key=lambda k: (int(starts[k]), int(cols.def_end[k]), qualnames[k]))
-        blocks.append(_header(cols.paths[f]) + "".join(line(k)[0] for k in defs))
+        # Rows run in file order (by start line, end line, name), so sorting them gives reading order.
+        blocks.append(_header(cols.paths[f]) + "".join(line(k)[0] for k in sorted(rows)))
     text = "\n".join(blocks)
     return RepoMap(text=text, tokens=estimate_tokens(text), files=tuple(cols.paths[f] for f in chosen),
                    definitions=sum(len(v) for v in chosen.values()))
@@ -183,9 +177,9 @@ def map_of_index(
     focus, exclude = list(focus), sorted(set(exclude))
     key = hashlib.sha256(json.dumps([_RENDER_VERSION, budget, focus, issue_text, exclude]).encode()).hexdigest()
 
-    def render(snap: Snapshot) -> str:
+    def render(snap: Snapshot, memo: Memo) -> str:
         result = render_map(snap.columns, budget=budget, focus=focus, issue_text=issue_text, exclude=exclude,
-                            graph=snap.graph)
+                            graph=snap.graph, memo=memo)
         return json.dumps(asdict(result))
 
     fields = json.loads(rendered(repo, settings, key, render))

@@ -12,6 +12,7 @@ import tree_sitter
 from tree_sitter_language_pack import get_language
 
 from r1agent.tools.languages import LanguageSpec, parser, query_source
+from r1agent.tools.patterns import TagPatterns
 from r1agent.tools.terms import identifiers
 
 # Kinds that hold other definitions: a function nested in one of these is a method.
@@ -64,22 +65,46 @@ def _impl_name(node: tree_sitter.Node, source: bytes) -> str | None:
 
 
 @cache
-def _tags_query(spec: LanguageSpec) -> tuple[tree_sitter.Query, dict[str, int]]:
-    """The whole tags query, run as one pass of flat captures (two passes cost twice the tree walk),
-    and each definition kind's rank: the kind of the earliest pattern wins when several tag one node."""
-    source = query_source(spec)
+def _kind_ranks(spec: LanguageSpec) -> dict[str, int]:
+    """Each definition kind's rank: the kind of the earliest pattern wins when several tag one node."""
     ranks: dict[str, int] = {}
-    for kind in re.findall(r"@def\.(\w+)", "\n".join(ln for ln in source.splitlines() if not ln.lstrip().startswith(";"))):
-        ranks.setdefault("def." + kind, len(ranks))
-    return tree_sitter.Query(get_language(spec.grammar), source), ranks
+    for p in _tag_patterns(spec).patterns:
+        if p.capture and p.capture.startswith("def."):
+            ranks.setdefault(p.capture, len(ranks))
+    return ranks
+
+
+@cache
+def _tag_patterns(spec: LanguageSpec) -> TagPatterns:
+    return TagPatterns(query_source(spec))
+
+
+# Trees are matched by the walk (patterns.py) until a language's walked nodes reach this many, about
+# what building its query would have cost (~0.4 us a node against 4-90 ms); past that, the compiled query.
+WALK_BUDGET = 20_000
+_walked: Counter[LanguageSpec] = Counter()
+_queries: dict[LanguageSpec, tree_sitter.Query] = {}
+
+
+def _captures(root: tree_sitter.Node, spec: LanguageSpec) -> dict[str, list[tree_sitter.Node]]:
+    """The tags query's captures on ``root``, in one pass (two passes cost twice the tree walk).
+
+    Either way gives the same captures (tests hold the walk to the query), so which one ran never shows."""
+    query = _queries.get(spec)
+    if query is None and _walked[spec] + root.descendant_count <= WALK_BUDGET:
+        _walked[spec] += root.descendant_count
+        return _tag_patterns(spec).captures(root)
+    if query is None:
+        query = _queries[spec] = tree_sitter.Query(get_language(spec.grammar), query_source(spec))
+    return tree_sitter.QueryCursor(query).captures(root)
 
 
 def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
     """Definitions (with spans, signatures, nesting) and reference counts of one file's bytes."""
     tree = parser(spec.grammar).parse(source)
     root = tree.root_node
-    query, ranks = _tags_query(spec)
-    caps = tree_sitter.QueryCursor(query).captures(root)
+    ranks = _kind_ranks(spec)
+    caps = _captures(root, spec)
     # Two patterns may capture one name (a call and an attribute): count each position once.
     ref_nodes = caps.get("ref", [])
     refs = Counter(n.text.decode("utf-8", "replace") for n in {n.start_byte: n for n in ref_nodes}.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from r1agent.tools.columns import Columns
+from r1agent.tools.columns import Columns, _parents
 from r1agent.tools.index import FileRecord
 from r1agent.tools.symbols import Definition
 
@@ -15,7 +15,7 @@ NAMES = ["alpha", "beta", "gamma", "delta", "run", "_hidden", "Zeta", "ab"]
 definitions = st.lists(
     st.tuples(st.sampled_from(NAMES), st.sampled_from(["function", "class", "method"]), st.integers(1, 500)),
     max_size=5,
-).map(lambda ds: [Definition(n, k, f"Outer.{n}" if k == "method" else n, line, line + 3, f"def {n}(x)")
+).map(lambda ds: [Definition(n, k, f"alpha.{n}" if k == "method" else n, line, line + 3, f"def {n}(x)")
                   for n, k, line in sorted(ds, key=lambda d: (d[2], d[0]))])
 records = st.builds(
     lambda path, defs, refs, err: FileRecord(path, "python", defs, refs, err),
@@ -53,3 +53,11 @@ def test_a_pickled_snapshot_reads_back_equal_even_with_separator_characters_in_s
             FileRecord("b.py", "python", [], {}, True)]
     for cols in (Columns.from_records(recs), Columns.from_records(recs[1:]), Columns.from_records([])):
         assert pickle.loads(pickle.dumps(cols)).same_as(cols)
+
+
+def test_each_definition_points_at_the_nearest_enclosing_one_by_name():
+    defs = [Definition("A", "class", "A", 1, 9, "class A"), Definition("f", "method", "A.f", 2, 3, "def f"),
+            Definition("g", "function", "A.B.g", 4, 5, "def g"), Definition("B", "class", "A.B", 6, 8, "class B"),
+            Definition("h", "function", "C.h", 10, 11, "def h"), Definition("A", "class", "A", 12, 13, "class A")]
+    # A.B.g: its class B comes later in the file, still its parent; C.h has no C; the second A points nowhere.
+    assert _parents(defs) == [-1, 0, 3, 0, -1, -1]

@@ -230,17 +230,17 @@ def test_a_touched_but_unchanged_file_keeps_the_stored_renderings(make_repo, tmp
     repo = make_repo({"a.py": "def alpha():\n    return 1\n"})
     settings = Settings(cache_dir=tmp_path / "cache")
     update_index(repo, settings)
-    assert index.rendered(repo, settings, "k", lambda snap: ",".join(snap.columns.names)) == "alpha"
+    assert index.rendered(repo, settings, "k", lambda snap, memo: ",".join(snap.columns.names)) == "alpha"
     os.utime(repo / "a.py", ns=(1, 1))
     assert update_index(repo, settings).parsed == []
 
-    def must_not_render(snap):
+    def must_not_render(snap, memo):
         raise AssertionError("the stored rendering should have answered")
 
     assert index.rendered(repo, settings, "k", must_not_render) == "alpha"
     (repo / "a.py").write_text("def beta():\n    return 1\n")
     update_index(repo, settings)
-    assert index.rendered(repo, settings, "k", lambda snap: ",".join(snap.columns.names)) == "beta"
+    assert index.rendered(repo, settings, "k", lambda snap, memo: ",".join(snap.columns.names)) == "beta"
 
 
 def test_columns_built_before_another_process_changed_the_index_are_not_claimed_current(make_repo, tmp_path):

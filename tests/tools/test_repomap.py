@@ -6,12 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from testkit import write_repo
 
 from r1agent.settings import Settings
 from r1agent.tools import index
 from r1agent.tools.index import load_records, update_index
+from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
 from r1agent.tools.tokens import estimate_tokens
 
@@ -147,3 +149,72 @@ def test_one_file_change_reparses_that_file_and_maps_as_a_fresh_build(make_repo,
     _forget_loaded_snapshot()
     assert "pkg/mod7.py" not in {r.path for r in load_records(repo, settings)}
     assert build_repo_map(repo, settings, budget=500) == build_repo_map(repo, Settings(cache_dir=tmp_path / "gone"), budget=500)
+
+
+class _DictMemo:
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+        self.puts = 0
+
+    def get(self, key: str) -> bytes | None:
+        return self.values.get(key)
+
+    def put(self, key: str, value: bytes) -> None:
+        self.values[key] = value
+        self.puts += 1
+
+
+def test_pagerank_memo_gives_back_the_same_ranks_bit_for_bit(project):
+    repo, settings = project
+    update_index(repo, settings)
+    graph = index.load_snapshot(repo, settings).graph
+    memo = _DictMemo()
+    first = pagerank(graph, memo=memo)
+    again = pagerank(graph, memo=memo)
+    assert memo.puts == 1 and again.tobytes() == first.tobytes() == pagerank(graph).tobytes()
+    focused = pagerank(graph, {"pkg/billing.py": 1.0}, memo=memo)  # another restart is another result
+    assert memo.puts == 2 and not np.array_equal(focused, first)
+
+
+def _memo_rows(settings: Settings, repo: Path) -> int:
+    conn = index._connect(index.db_path(repo.resolve(), settings))
+    try:
+        return conn.execute("SELECT count(*) FROM memo").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_edit_that_leaves_the_graph_alone_reuses_the_stored_ranks(make_repo, tmp_path):
+    repo = make_repo(_project())
+    settings = Settings(cache_dir=tmp_path / "cache")
+    build_repo_map(repo, settings, budget=500)
+    assert _memo_rows(settings, repo) == 1
+    with open(repo / "pkg/billing.py", "a") as f:  # a new function nothing calls: no edge changes
+        f.write("\n\ndef unused_helper(x):\n    return x\n")
+    _forget_loaded_snapshot()
+    kept = build_repo_map(repo, settings, budget=500)
+    assert _memo_rows(settings, repo) == 1
+    assert kept == build_repo_map(repo, Settings(cache_dir=tmp_path / "fresh"), budget=500)
+    with open(repo / "pkg/billing.py", "a") as f:  # a new call of a repo function: the graph changes
+        f.write("\n\ndef caller(x):\n    return Registry().lookup(x)\n")
+    _forget_loaded_snapshot()
+    build_repo_map(repo, settings, budget=500)
+    assert _memo_rows(settings, repo) == 2
+
+
+def test_the_memo_keeps_only_the_newest_results(make_repo, tmp_path):
+    repo = make_repo({"a.py": "def a():\n    return 1\n"})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    conn = index._connect(index.db_path(repo.resolve(), settings))
+    try:
+        memo = index.Memo(conn)
+        for k in range(index.MEMO_MAX + 5):
+            memo.put(f"k{k}", bytes([k]))
+        memo.put("k5", b"again")  # written again: now among the newest
+        memo.put("k99", b"new")
+        kept = {r[0] for r in conn.execute("SELECT key FROM memo")}
+    finally:
+        conn.close()
+    assert len(kept) == index.MEMO_MAX
+    assert {"k5", "k99", f"k{index.MEMO_MAX + 4}"} <= kept and "k0" not in kept and "k6" not in kept

@@ -1,0 +1,103 @@
+"""A sequence of strings packed as UTF-8 bytes plus each one's end offset.
+
+The index snapshot holds tens of thousands of signatures and qualified names. Packed, they load as one
+object each instead of one per string. A splice (the snapshot with one edited file swapped in) shares
+the bytes of the row ranges it keeps instead of copying them: a fresh process would otherwise copy
+(and fault in) a megabyte to change one file. Rows decode when read; the map reads a few hundred.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+_NO_ENDS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive rows stored in ``data``: the first starts at ``start``, row i ends at ``ends[i]``."""
+
+    data: bytes
+    start: int
+    ends: np.ndarray
+
+
+class Strings(Sequence[str]):
+    """Immutable; rows are read by number (``s[k]``) or in order (``iter``)."""
+
+    __slots__ = ("_runs", "_firsts", "_ends")
+
+    def __init__(self, runs: list[_Run]) -> None:
+        self._runs = [r for r in runs if len(r.ends)]
+        self._firsts = np.cumsum([0] + [len(r.ends) for r in self._runs]).tolist()  # row number of each run's first
+        self._ends: list[list[int] | None] = [None] * len(self._runs)  # each run's ends as ints, on first read
+
+    @classmethod
+    def of(cls, items: Iterable[str]) -> Strings:
+        encoded = [s.encode("utf-8") for s in items]
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        return cls([_Run(b"".join(encoded), 0, ends)])
+
+    @classmethod
+    def spliced(cls, pieces: Sequence[tuple[Strings, int, int]]) -> Strings:
+        """Rows a:b of each (strings, a, b) in turn; no bytes are copied."""
+        runs = []
+        for src, a, b in pieces:
+            for j, run in enumerate(src._runs):
+                first = src._firsts[j]
+                lo, hi = max(a - first, 0), min(b - first, len(run.ends))
+                if lo < hi:
+                    start = int(run.ends[lo - 1]) if lo else run.start
+                    runs.append(_Run(run.data, start, run.ends[lo:hi]))
+        return cls(runs)
+
+    def packed(self) -> tuple[bytes, np.ndarray]:
+        """All rows as one byte string and their ends in it."""
+        datas, ends, size = [], [], 0
+        for run in self._runs:
+            end = int(run.ends[-1])
+            datas.append(memoryview(run.data)[run.start:end])
+            ends.append(run.ends + (size - run.start))
+            size += end - run.start
+        return b"".join(datas), (np.concatenate(ends) if ends else _NO_ENDS)
+
+    def __len__(self) -> int:
+        return self._firsts[-1]
+
+    def __getitem__(self, k: int) -> str:  # type: ignore[override]  # rows by number only
+        if k < 0:
+            k += len(self)
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        j = bisect.bisect_right(self._firsts, k) - 1 if len(self._runs) > 1 else 0
+        ends = self._ends[j]
+        if ends is None:
+            ends = self._ends[j] = self._runs[j].ends.tolist()
+        run, i = self._runs[j], k - self._firsts[j]
+        return run.data[ends[i - 1] if i else run.start:ends[i]].decode("utf-8")
+
+    def __iter__(self) -> Iterator[str]:
+        for run in self._runs:
+            start, data = run.start, run.data
+            for end in run.ends.tolist():
+                yield data[start:end].decode("utf-8")
+                start = end
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Strings):
+            return NotImplemented
+        (data, ends), (other_data, other_ends) = self.packed(), other.packed()
+        return data == other_data and np.array_equal(ends, other_ends)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return _unpack, self.packed()
+
+
+def _unpack(data: bytes, ends: np.ndarray) -> Strings:
+    return Strings([_Run(data, 0, ends)])
