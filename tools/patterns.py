@@ -1,7 +1,7 @@
 """The tags queries (``queries/*.scm``) matched by a walk over the syntax tree, without building a Query.
 
-Building a tree-sitter ``Query`` costs a fixed 1-12 ms per language before any pattern is added (its
-analysis scans the grammar's whole parse table), 4-90 ms for a whole tags query (C++ is the worst),
+Building a tree-sitter ``Query`` costs a fixed 0.5-11 ms per language before any pattern is added (its
+analysis scans the grammar's whole parse table), 2-90 ms for a whole tags query (C++ is the worst),
 and a process pays it again for every language it parses. A run that re-parses one edited file
 would spend most of its time there. So ``symbols`` matches small trees with this walk and keeps the
 compiled query for bulk parsing, where its faster matching pays back the build.
