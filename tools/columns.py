@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from r1agent.tools.names import says_little
-from r1agent.tools.strings import Strings
+from r1agent.tools.strings import Packer, Strings
 from r1agent.tools.symbols import Definition
 
 if TYPE_CHECKING:  # index.py builds snapshots from these modules, so it imports this one
@@ -122,12 +122,9 @@ class Columns:
         langs: list[str] = []
         errors: list[bool] = []
         ids: dict[str, int] = {}  # name -> id in order of first sight; sorted at the end
-        kinds: dict[str, str] = {}  # one string object per kind
         def_counts, ref_counts = array("q"), array("q")
         def_name, def_start, def_end, def_parent, ref_name, ref_count = (array("i") for _ in range(6))
-        def_kind: list[str] = []
-        def_qualname: list[str] = []
-        def_signature: list[str] = []
+        def_kind, def_qualname, def_signature = Packer(), Packer(), Packer()
         for r in records:
             paths.append(r.path)
             langs.append(r.lang)
@@ -139,7 +136,7 @@ class Columns:
                 def_name.append(ids.setdefault(d.name, len(ids)))
                 def_start.append(d.start_line)
                 def_end.append(d.end_line)
-                def_kind.append(kinds.setdefault(d.kind, d.kind))
+                def_kind.append(d.kind)
                 def_qualname.append(d.qualname)
                 def_signature.append(d.signature)
             for name, count in r.references.items():
@@ -155,7 +152,7 @@ class Columns:
             def_name=final[np.frombuffer(def_name, dtype=_INT)],
             def_start=np.frombuffer(def_start, dtype=_INT).copy(), def_end=np.frombuffer(def_end, dtype=_INT).copy(),
             def_parent=np.frombuffer(def_parent, dtype=_INT).copy(),
-            def_kind=Strings.of(def_kind), def_qualname=Strings.of(def_qualname), def_signature=Strings.of(def_signature),
+            def_kind=def_kind.packed(), def_qualname=def_qualname.packed(), def_signature=def_signature.packed(),
             ref_at=_offsets(np.frombuffer(ref_counts, dtype=np.int64)),
             ref_name=final[np.frombuffer(ref_name, dtype=_INT)], ref_count=np.frombuffer(ref_count, dtype=_INT).copy(),
         )

@@ -9,6 +9,7 @@ the bytes of the row ranges it keeps instead of copying them: a fresh process wo
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -29,18 +30,18 @@ class _Run:
 class Strings(Sequence[str]):
     """Immutable; rows are read by number (``s[k]``) or in order (``iter``)."""
 
-    __slots__ = ("_runs", "_firsts", "_ends")
+    __slots__ = ("_runs", "_firsts")
 
     def __init__(self, runs: list[_Run]) -> None:
         self._runs = [r for r in runs if len(r.ends)]
         self._firsts = np.cumsum([0] + [len(r.ends) for r in self._runs]).tolist()  # row number of each run's first
-        self._ends: list[list[int] | None] = [None] * len(self._runs)  # each run's ends as ints, on first read
 
     @classmethod
     def of(cls, items: Iterable[str]) -> Strings:
-        encoded = [s.encode("utf-8") for s in items]
-        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-        return cls([_Run(b"".join(encoded), 0, ends)])
+        packer = Packer()
+        for item in items:
+            packer.append(item)
+        return packer.packed()
 
     @classmethod
     def spliced(cls, pieces: Sequence[tuple[Strings, int, int]]) -> Strings:
@@ -74,11 +75,8 @@ class Strings(Sequence[str]):
         if not 0 <= k < len(self):
             raise IndexError(k)
         j = bisect.bisect_right(self._firsts, k) - 1 if len(self._runs) > 1 else 0
-        ends = self._ends[j]
-        if ends is None:
-            ends = self._ends[j] = self._runs[j].ends.tolist()
         run, i = self._runs[j], k - self._firsts[j]
-        return run.data[ends[i - 1] if i else run.start:ends[i]].decode("utf-8")
+        return run.data[int(run.ends[i - 1]) if i else run.start:int(run.ends[i])].decode("utf-8")
 
     def __iter__(self) -> Iterator[str]:
         for run in self._runs:
@@ -97,6 +95,22 @@ class Strings(Sequence[str]):
 
     def __reduce__(self) -> tuple:
         return _unpack, self.packed()
+
+
+class Packer:
+    """Packs strings as they come, holding no str object: a first build of a big repo streams a few
+    hundred thousand signatures through here."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("q")
+
+    def append(self, item: str) -> None:
+        self._data += item.encode("utf-8")
+        self._ends.append(len(self._data))
+
+    def packed(self) -> Strings:
+        return Strings([_Run(bytes(self._data), 0, np.frombuffer(self._ends, dtype=np.int64).copy())])
 
 
 def _unpack(data: bytes, ends: np.ndarray) -> Strings:
