@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _NO_ENDS = np.zeros(0, dtype=np.int64)
+# A long session splices splices; past this many runs the rows are packed again, so reads stay cheap.
+MAX_RUNS = 64
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class Strings(Sequence[str]):
                 if lo < hi:
                     start = int(run.ends[lo - 1]) if lo else run.start
                     runs.append(_Run(run.data, start, run.ends[lo:hi]))
-        return cls(runs)
+        spliced = cls(runs)
+        return spliced if len(spliced._runs) <= MAX_RUNS else _unpack(*spliced.packed())
 
     def packed(self) -> tuple[bytes, np.ndarray]:
         """All rows as one byte string and their ends in it."""

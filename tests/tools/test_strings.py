@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from r1agent.tools.strings import Strings
+from r1agent.tools.strings import MAX_RUNS, Strings
 
 texts = st.lists(st.text(max_size=12), max_size=20)
 
@@ -46,3 +46,14 @@ def test_a_splice_shares_the_bytes_it_keeps():
     spliced = Strings.spliced([(big, 0, 400), (Strings.of(["def new():"]), 0, 1), (big, 401, 1000)])
     assert all(run.data is big._runs[0].data for run in spliced._runs if len(run.data) > 100)
     assert spliced[400] == "def new():" and spliced[401] == "def function_401(argument):"
+
+
+def test_splices_of_splices_are_packed_again_past_a_few_runs():
+    rows = [f"row {i}" for i in range(200)]
+    strings = Strings.of(rows)
+    for k in range(100):  # a long session: one row swapped at a time, all over the file
+        at = (k * 37) % 200
+        rows[at] = f"edit {k}"
+        strings = Strings.spliced([(strings, 0, at), (Strings.of([rows[at]]), 0, 1), (strings, at + 1, 200)])
+        assert len(strings._runs) <= MAX_RUNS
+    assert list(strings) == rows
