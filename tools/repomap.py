@@ -134,7 +134,7 @@ def render_map(
             if row not in picked:
                 chain.append(row)
             up = parents[row]
-        header = 0 if f in chosen else estimate_tokens(_header(cols.paths[f])) + (1 if chosen else 0)
+        header = 0 if f in chosen else estimate_tokens(_header(cols.paths[f]))
         cost = sum(line(x)[1] for x in chain) + header
         if used + cost > budget:
             misses += 1
@@ -152,7 +152,9 @@ def render_map(
         # Rows run in file order (by start line, end line, name), so sorting them gives reading order.
         blocks.append(_header(cols.paths[f]) + "".join(line(k)[0] for k in sorted(rows)))
     text = "\n".join(blocks)
-    return RepoMap(text=text, tokens=estimate_tokens(text), files=tuple(cols.paths[f] for f in chosen),
+    # The estimate is additive over lines, and a blank line after a line's "\n" costs nothing more, so
+    # ``used`` is exactly the estimate of the text (tests check it).
+    return RepoMap(text=text, tokens=used, files=tuple(cols.paths[f] for f in chosen),
                    definitions=sum(len(v) for v in chosen.values()))
 
 

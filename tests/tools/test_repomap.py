@@ -218,3 +218,13 @@ def test_the_memo_keeps_only_the_newest_results(make_repo, tmp_path):
         conn.close()
     assert len(kept) == index.MEMO_MAX
     assert {"k5", "k99", f"k{index.MEMO_MAX + 4}"} <= kept and "k0" not in kept and "k6" not in kept
+
+
+@pytest.mark.parametrize("budget", [12, 40, 90, 250, 1000])
+def test_the_token_count_is_the_estimate_of_the_printed_map_in_every_language(tmp_path, budget):
+    samples = Path(__file__).parents[1] / "fixtures" / "tags"
+    repo = write_repo(tmp_path / "polyglot", {p.name: p.read_text() for p in samples.iterdir()})
+    for issue in ("", "Engine tick and HttpClient send fail"):
+        result = build_repo_map(repo, Settings(cache_dir=tmp_path / "cache"), budget=budget, issue_text=issue)
+        assert result.tokens == estimate_tokens(result.text) <= budget
+        assert result.text
