@@ -114,19 +114,19 @@ class TagPatterns:
                 self._by_type.setdefault(kind, []).append(p)
 
     def captures(self, root: tree_sitter.Node) -> dict[str, list[tree_sitter.Node]]:
-        """Capture name -> captured nodes, as ``QueryCursor.captures`` gives them (order aside)."""
+        """Capture name -> captured nodes, as ``QueryCursor.captures`` gives them (order aside).
+
+        Only named nodes are visited: patterns start at named nodes, and anonymous ones (tokens) are
+        leaves, which skips about half the tree in C."""
         out: dict[str, list[tree_sitter.Node]] = {}
-        cursor, by_type = root.walk(), self._by_type
-        while True:
-            node = cursor.node
+        by_type, todo = self._by_type, [root]
+        while todo:
+            node = todo.pop()
             patterns = by_type.get(node.type)
             if patterns is not None:
                 for p in patterns:
                     for way in _matches(node, p):
                         for name, captured in way:
                             out.setdefault(name, []).append(captured)
-            if cursor.goto_first_child():
-                continue
-            while not cursor.goto_next_sibling():
-                if not cursor.goto_parent():
-                    return out
+            todo += node.named_children
+        return out
