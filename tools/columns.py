@@ -229,8 +229,8 @@ class Columns:
             cols = replace(
                 self, paths=_take(self.paths, order), langs=_take(self.langs, order), errors=self.errors[order],
                 def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
-                def_end=self.def_end[def_rows], def_parent=self.def_parent[def_rows], def_kind=_take_strings(self.def_kind, def_rows),
-                def_qualname=_take_strings(self.def_qualname, def_rows),
+                def_end=self.def_end[def_rows], def_parent=self.def_parent[def_rows],
+                def_kind=_take_strings(self.def_kind, def_rows), def_qualname=_take_strings(self.def_qualname, def_rows),
                 def_signature=_take_strings(self.def_signature, def_rows),
                 ref_at=_offsets(ref_counts), ref_name=self.ref_name[ref_rows], ref_count=self.ref_count[ref_rows],
             )

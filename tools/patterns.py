@@ -62,7 +62,7 @@ def parse_patterns(source: str) -> list[Pattern]:
                     raise ValueError("only plain node types are supported inside [ ]")
                 types |= alt.types
             take()
-            return _captured(Pattern(frozenset(types)))
+            return captured(Pattern(frozenset(types)))
         if opening != "(":
             raise ValueError(f"expected '(' in query, got {opening!r}")
         kind = take()
@@ -73,9 +73,9 @@ def parse_patterns(source: str) -> list[Pattern]:
             field = take()[:-1] if tokens[pos:pos + 1] and tokens[pos].endswith(":") else None
             children.append((field, pattern()))
         take()
-        return _captured(Pattern(None if kind == "_" else frozenset([kind]), tuple(children)))
+        return captured(Pattern(None if kind == "_" else frozenset([kind]), tuple(children)))
 
-    def _captured(p: Pattern) -> Pattern:
+    def captured(p: Pattern) -> Pattern:  # the @name after a pattern, if any
         nonlocal pos
         if tokens[pos:pos + 1] and tokens[pos].startswith("@"):
             p = Pattern(p.types, p.children, take()[1:])
