@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -10,6 +11,8 @@ import numpy as np
 from r1agent.tools.graph import RefGraph
 
 DAMPING = 0.85
+# Memoized ranks are keyed by this file's code too: a changed walk must never hand back the old one's ranks.
+_CODE = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).digest()
 
 
 class Memo(Protocol):
@@ -42,7 +45,7 @@ def pagerank(
     src, dst, w = _merged_edges(graph, n)
     key = ""
     if memo is not None:
-        digest = hashlib.blake2b(np.int64(iterations).tobytes(), digest_size=16)
+        digest = hashlib.blake2b(_CODE + np.int64(iterations).tobytes(), digest_size=16)
         for part in (src, dst, w, restart):
             digest.update(part.tobytes())
         key = "pagerank:" + digest.hexdigest()

@@ -11,7 +11,7 @@ import pytest
 from testkit import write_repo
 
 from r1agent.settings import Settings
-from r1agent.tools import index
+from r1agent.tools import index, rank
 from r1agent.tools.index import load_records, update_index
 from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
@@ -174,6 +174,17 @@ def test_pagerank_memo_gives_back_the_same_ranks_bit_for_bit(project):
     assert memo.puts == 1 and again.tobytes() == first.tobytes() == pagerank(graph).tobytes()
     focused = pagerank(graph, {"pkg/billing.py": 1.0}, memo=memo)  # another restart is another result
     assert memo.puts == 2 and not np.array_equal(focused, first)
+
+
+def test_ranks_memoized_by_other_code_are_not_reused(project, monkeypatch):
+    repo, settings = project
+    update_index(repo, settings)
+    graph = index.load_snapshot(repo, settings).graph
+    memo = _DictMemo()
+    pagerank(graph, memo=memo)
+    monkeypatch.setattr(rank, "_CODE", b"another version of rank.py")
+    pagerank(graph, memo=memo)
+    assert memo.puts == 2
 
 
 def _memo_rows(settings: Settings, repo: Path) -> int:
