@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 _GENERIC_DEFINERS = 5
 # Past this many definers a name (create, __init__) links nothing useful and only multiplies edges.
 _MAX_DEFINERS = 32
+# Languages whose files call each other by name. A Python reference to ``Path`` does not mean a C++
+# typedef that happens to share the name; across families, shared names are mostly such collisions.
+_FAMILY = {"python": 0, "javascript": 1, "typescript": 1, "tsx": 1, "go": 2, "rust": 3, "java": 4, "c": 5, "cpp": 5}
 
 
 @dataclass
@@ -55,36 +58,45 @@ def boost(graph: RefGraph, names: frozenset[str]) -> RefGraph:
 def link(cols: Columns) -> RefGraph:
     """Edges weighted by sqrt(reference count), split among definers, weaker for generic names.
 
-    Built with array joins on the snapshot's columns: no per-file Python work, so thousands of files stay cheap.
+    A reference links only to definers in its own language family (see _FAMILY). Built with array
+    joins on the snapshot's columns: no per-file Python work, so thousands of files stay cheap.
     """
     n_names = len(cols.names)
     width = max(n_names, 1)
+    # The join key is (family, name); a one-family repo (most) has keys equal to name ids.
+    family = np.fromiter((_FAMILY.get(lang, len(_FAMILY)) for lang in cols.langs), dtype=np.int64,
+                         count=len(cols.langs))
+    present = sorted_unique(family)
+    family = np.searchsorted(present, family)
+    n_keys = width * max(len(present), 1)
     # File and name ids fit 32 bits; edges are many, so their arrays stay narrow. Keys are 64-bit.
     all_file, all_name = cols.def_file(), cols.def_name
     # A file defining a name twice (overloads, if/else branches) is still one definer.
     pairs = sorted_unique(all_file.astype(np.int64) * width + all_name)
-    dfile, dname = (pairs // width).astype(np.int32), pairs % width
-    order = np.argsort(dname, kind="stable")
-    dfile, dname = dfile[order], dname[order]
-    n_def = np.bincount(dname, minlength=n_names)
+    dfile = (pairs // width).astype(np.int32)
+    dkey = family[dfile] * width + pairs % width
+    order = np.argsort(dkey, kind="stable")
+    dfile, dkey = dfile[order], dkey[order]
+    n_def = np.bincount(dkey, minlength=n_keys)
     first = np.concatenate(([0], np.cumsum(n_def)[:-1])) if n_names else np.zeros(0, dtype=np.int64)
 
-    # Names defined nowhere in the repo have no definers and so link nothing.
-    rfile, rname = cols.ref_file(), cols.ref_name
+    # Names defined nowhere in the repo (or the family) have no definers and so link nothing.
+    rfile = cols.ref_file()
+    rkey = family[rfile] * width + cols.ref_name
     rcount = cols.ref_count.astype(np.float64)
-    keep = n_def[rname] <= _MAX_DEFINERS if len(rname) else np.zeros(0, dtype=bool)
-    rfile, rname, rcount = rfile[keep], rname[keep], rcount[keep]
+    keep = n_def[rkey] <= _MAX_DEFINERS if len(rkey) else np.zeros(0, dtype=bool)
+    rfile, rkey, rcount = rfile[keep], rkey[keep], rcount[keep]
 
     # One edge per (reference, definer of that name): repeat each reference once per definer.
-    fan = n_def[rname]
+    fan = n_def[rkey]
     src = np.repeat(rfile, fan)
-    ident = np.repeat(rname, fan)
+    key = np.repeat(rkey, fan)
     offset = np.arange(len(src)) - np.repeat(np.cumsum(fan) - fan, fan)
-    dst = dfile[first[ident] + offset] if len(src) else np.zeros(0, dtype=np.int32)
+    dst = dfile[first[key] + offset] if len(src) else np.zeros(0, dtype=np.int32)
     weight = np.sqrt(np.repeat(rcount, fan)) / fan.repeat(fan)
-    factor = np.ones(n_names)
-    factor[cols.name_weak | (n_def > _GENERIC_DEFINERS)] = 0.1
-    weight = weight * factor[ident] if len(ident) else weight
+    factor = np.ones(n_keys)
+    factor[np.tile(cols.name_weak, n_keys // width) | (n_def > _GENERIC_DEFINERS)] = 0.1
+    weight = weight * factor[key] if len(key) else weight
     own = src != dst
-    return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=ident[own],
+    return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=(key[own] % width).astype(np.int32),
                     weight=weight[own], names=cols.names, def_file=all_file, def_name=all_name)

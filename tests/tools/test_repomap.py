@@ -12,9 +12,12 @@ from testkit import write_repo
 
 from r1agent.settings import Settings
 from r1agent.tools import index, rank
-from r1agent.tools.index import load_records, update_index
+from r1agent.tools.columns import Columns
+from r1agent.tools.graph import link
+from r1agent.tools.index import FileRecord, load_records, update_index
 from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
+from r1agent.tools.symbols import Definition
 from r1agent.tools.tokens import estimate_tokens
 
 
@@ -239,3 +242,18 @@ def test_the_token_count_is_the_estimate_of_the_printed_map_in_every_language(tm
         result = build_repo_map(repo, Settings(cache_dir=tmp_path / "cache"), budget=budget, issue_text=issue)
         assert result.tokens == estimate_tokens(result.text) <= budget
         assert result.text
+
+
+def test_references_link_only_to_definers_in_their_language_family():
+    def record(path, lang, defines=(), uses=()):
+        return FileRecord(path, lang, [Definition(n, "function", n, 1, 2, f"def {n}()") for n in defines],
+                          dict.fromkeys(uses, 1), False)
+
+    graph = link(Columns.from_records([
+        record("a.py", "python", uses=["Engine", "helper"]), record("b.py", "python", defines=["helper"]),
+        record("engine.cpp", "cpp", defines=["Engine"]), record("c.ts", "typescript", uses=["render"]),
+        record("d.js", "javascript", defines=["render"]),
+    ]))
+    edges = {(graph.paths[s], graph.paths[d], graph.names[i])
+             for s, d, i in zip(graph.src.tolist(), graph.dst.tolist(), graph.ident.tolist(), strict=True)}
+    assert edges == {("a.py", "b.py", "helper"), ("c.ts", "d.js", "render")}
