@@ -8,7 +8,8 @@ source trees made into git repos under bench/.cache/repos: langsmith (~500 files
 Each measurement is a fresh process timed from after its imports (see the two driver scripts).
 Cold: empty cache to map printed. Warm: unchanged repo, cache kept (median of --warm-runs); r1agent
 reprints the map it stored for the same request. One-file change: a function appended to one file
-(median of --warm-runs edits), for the median-sized file and the 90th-percentile one, and once more
+(median of --warm-runs edits), for the median-sized file and the 90th-percentile one (--sizes: the
+75th to 95th percentiles too, to show how the cost grows with the edited file's size), and once more
 for the median-sized file with a function that calls another file's function (so the def/ref graph
 changes and file ranks cannot come from the memo); the edited file must be the only one re-parsed.
 For scale, the change is also compared with a warm run that ranks and renders again (the stored map
@@ -73,7 +74,7 @@ def ours(repo: Path, cache: Path, budget: int, *extra: str) -> dict:
     return run_json([sys.executable, str(HERE / "r1agent_map_driver.py"), str(repo), str(cache), str(budget), *extra])
 
 
-def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
+def bench(label: str, repo: Path, budget: int, warm_runs: int, percentiles: tuple[int, ...]) -> None:
     files = len(subprocess.run(["git", "ls-files"], cwd=repo, capture_output=True, text=True).stdout.split())
     cache = CACHE / "r1agent-cache" / repo.name
     shutil.rmtree(cache, ignore_errors=True)
@@ -87,8 +88,9 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
 
     o_rerank_runs = [ours(repo, cache, budget, "--rerank") for _ in range(warm_runs)]
 
+    targets = change_targets(repo, cache, o_cold["parsed"], percentiles)
     o_change_runs = {what: change_runs(repo, cache, budget, warm_runs, target, call)
-                     for what, (target, call) in change_targets(repo, cache, o_cold["parsed"]).items()}
+                     for what, (target, call) in targets.items()}
     print(f"\n{label}: {files} files, budget {budget} tokens; times are wall (CPU incl. parse workers)")
     for key in ("seconds", "cpu"):
         a_w, o_w = med(a_warm_runs, key), med(o_warm_runs, key)
@@ -105,7 +107,7 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
                   f"({med(o_rerank_runs, key):.3f}s); {a_w / med(runs, key):.1f}x faster than aider warm")
     for change, runs in o_change_runs.items():
         print(f"  re-parsed after each change ({change}): {runs[0]['parsed']}")
-    median_file = next(iter(change_targets(repo, cache, o_cold["parsed"]).values()))[0]
+    median_file = next(iter(targets.values()))[0]
     command_warm, command_change = whole_command(repo, budget, warm_runs, median_file)
     print(f"  whole `r1agent map` command, start to exit (imports included): warm {command_warm:.3f}s, "
           f"after a change of the median-sized file {command_change:.3f}s = {command_change / command_warm:.2f}x")
@@ -114,15 +116,24 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int) -> None:
     print(f"  map size: aider {a_cold['chars']} chars, r1agent {o_cold['chars']} chars ({o_cold['tokens']} est. tokens)")
 
 
-def change_targets(repo: Path, cache: Path, parsed: list[str]) -> dict[str, tuple[str, str]]:
+def change_targets(
+    repo: Path, cache: Path, parsed: list[str], percentiles: tuple[int, ...] = (90,),
+) -> dict[str, tuple[str, str]]:
     """The edits of the change runs, as (file, function it calls or ""): the median-sized parsed file
-    (a typical edit) and the 90th-percentile one (a big module), by size on disk."""
+    (a typical edit), once more with a call added, and the files at ``percentiles`` by size on disk."""
     by_size = sorted(parsed, key=lambda p: ((repo / p).stat().st_size, p))
-    median, big = by_size[len(by_size) // 2], by_size[len(by_size) * 9 // 10]
-    size = {p: f"{(repo / p).stat().st_size / 1024:.0f} KiB" for p in (median, big)}
-    return {f"median-sized ({size[median]})": (median, ""),
-            f"median-sized ({size[median]}), a call added": (median, called_function(repo, cache, median)),
-            f"90th-percentile-sized ({size[big]})": (big, "")}
+
+    def at(pct: int) -> tuple[str, str]:
+        path = by_size[len(by_size) * pct // 100]
+        return path, f"{(repo / path).stat().st_size / 1024:.0f} KiB"
+
+    (median, size) = at(50)
+    targets = {f"median-sized ({size})": (median, ""),
+               f"median-sized ({size}), a call added": (median, called_function(repo, cache, median))}
+    for pct in percentiles:
+        path, size = at(pct)
+        targets[f"{pct}th-percentile-sized ({size})"] = (path, "")
+    return targets
 
 
 _CALLED = """
@@ -191,6 +202,8 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=1024)
     ap.add_argument("--warm-runs", type=int, default=3)
     ap.add_argument("--only", choices=["small", "large"], help="run one repo")
+    ap.add_argument("--sizes", action="store_true",
+                    help="time changes of files at the 75th, 80th, 85th, 90th and 95th size percentiles too")
     args = ap.parse_args()
     if not AIDER_PY.exists():
         sys.exit(f"aider's venv is missing: python3 -m venv {CACHE / 'aider-venv'} && "
@@ -199,7 +212,7 @@ def main() -> None:
     if args.only:
         items = items[:1] if args.only == "small" else items[1:]
     for label, src in items:
-        bench(label, make_repo(src, src.name), args.budget, args.warm_runs)
+        bench(label, make_repo(src, src.name), args.budget, args.warm_runs, (75, 80, 85, 90, 95) if args.sizes else (90,))
 
 
 if __name__ == "__main__":
