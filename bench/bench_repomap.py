@@ -32,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
 AIDER_PY = CACHE / "aider-venv" / "bin" / "python"
+SIZE_PERCENTILES = (75, 80, 85, 90, 95)  # edited files' sizes with --sizes (else only the 90th)
 
 
 def _package_dir(name: str) -> Path:
@@ -117,7 +118,7 @@ def bench(label: str, repo: Path, budget: int, warm_runs: int, percentiles: tupl
 
 
 def change_targets(
-    repo: Path, cache: Path, parsed: list[str], percentiles: tuple[int, ...] = (90,),
+    repo: Path, cache: Path, parsed: list[str], percentiles: tuple[int, ...],
 ) -> dict[str, tuple[str, str]]:
     """The edits of the change runs, as (file, function it calls or ""): the median-sized parsed file
     (a typical edit), once more with a call added, and the files at ``percentiles`` by size on disk."""
@@ -127,7 +128,7 @@ def change_targets(
         path = by_size[len(by_size) * pct // 100]
         return path, f"{(repo / path).stat().st_size / 1024:.0f} KiB"
 
-    (median, size) = at(50)
+    median, size = at(50)
     targets = {f"median-sized ({size})": (median, ""),
                f"median-sized ({size}), a call added": (median, called_function(repo, cache, median))}
     for pct in percentiles:
@@ -203,7 +204,7 @@ def main() -> None:
     ap.add_argument("--warm-runs", type=int, default=3)
     ap.add_argument("--only", choices=["small", "large"], help="run one repo")
     ap.add_argument("--sizes", action="store_true",
-                    help="time changes of files at the 75th, 80th, 85th, 90th and 95th size percentiles too")
+                    help=f"time changes of files at the {SIZE_PERCENTILES} size percentiles too")
     args = ap.parse_args()
     if not AIDER_PY.exists():
         sys.exit(f"aider's venv is missing: python3 -m venv {CACHE / 'aider-venv'} && "
@@ -212,7 +213,7 @@ def main() -> None:
     if args.only:
         items = items[:1] if args.only == "small" else items[1:]
     for label, src in items:
-        bench(label, make_repo(src, src.name), args.budget, args.warm_runs, (75, 80, 85, 90, 95) if args.sizes else (90,))
+        bench(label, make_repo(src, src.name), args.budget, args.warm_runs, SIZE_PERCENTILES if args.sizes else (90,))
 
 
 if __name__ == "__main__":
