@@ -35,11 +35,16 @@ class RefGraph:
     def_name: np.ndarray  # per definition, in records order: its name's index in ``names``
 
 
+def run_starts(ordered: np.ndarray) -> np.ndarray:
+    """True at the first element of each run of equal values in a sorted, non-empty array."""
+    return np.concatenate(([True], ordered[1:] != ordered[:-1]))
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """``np.unique`` of an int array without its cost: the first call of ``np.unique`` imports numpy.ma
     (~60 ms), which would dominate a warm run of a fresh process."""
     out = np.sort(values)
-    return out[np.concatenate(([True], out[1:] != out[:-1]))] if len(out) else out
+    return out[run_starts(out)] if len(out) else out
 
 
 def build_graph(records: list[FileRecord], boosted: frozenset[str] = frozenset()) -> RefGraph:

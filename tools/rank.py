@@ -8,7 +8,7 @@ from typing import Protocol
 
 import numpy as np
 
-from r1agent.tools.graph import RefGraph
+from r1agent.tools.graph import RefGraph, run_starts
 
 DAMPING = 0.85
 # Memoized ranks are keyed by this file's code too: a changed walk must never hand back the old one's ranks.
@@ -78,7 +78,7 @@ def _merged_edges(graph: RefGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.n
     key = graph.src.astype(np.int64) * n + graph.dst
     order = np.argsort(key, kind="stable")
     ordered = key[order]
-    first = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    first = np.flatnonzero(run_starts(ordered))
     pairs = ordered[first]
     return pairs // n, pairs % n, np.add.reduceat(graph.weight[order], first)
 
@@ -95,7 +95,7 @@ def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:
     flat = graph.dst.astype(np.int64) * width + graph.ident
     order = np.argsort(flat, kind="stable")
     ordered = flat[order]
-    first = np.concatenate(([True], ordered[1:] != ordered[:-1]))
+    first = run_starts(ordered)
     keys = ordered[first]
     where = np.empty(len(flat), dtype=np.int64)
     where[order] = np.cumsum(first) - 1
