@@ -31,10 +31,11 @@ from r1agent.tools.columns import Columns
 from r1agent.tools.files import FileListing, Skip, check_content, list_files, repo_root
 from r1agent.tools.graph import RefGraph, link
 from r1agent.tools.languages import language_for
-from r1agent.tools.symbols import Definition, parse_source
+from r1agent.tools.reparse import parse_edited
+from r1agent.tools.symbols import Block, Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -43,7 +44,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs TEXT NOT NULL, refs TEXT NOT NULL,
-    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''
+    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT '', blocks TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL, value TEXT NOT NULL);
@@ -257,6 +258,7 @@ def _columns_from_rows(conn: sqlite3.Connection) -> Columns:
 class _Job:
     path: str
     old_hash: str | None
+    last_parse: tuple[str, str] | None = None  # the row's definitions and blocks, when worth reusing
 
 
 @dataclass(frozen=True)
@@ -294,19 +296,24 @@ def _process_one(root: str, job: _Job) -> _Outcome:
             reason = "not utf-8"
     if reason:
         # Kept as a row too, so an unchanged skipped file is not read again on the next run.
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason, "[]")
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     spec = language_for(job.path)
     try:
-        parsed = parse_source(data, spec)
+        if job.last_parse:
+            defs, blocks = job.last_parse
+            parsed = parse_edited(data, spec, [Block(*b) for b in json.loads(blocks)],
+                                  [Definition(*d) for d in json.loads(defs)])
+        else:
+            parsed = parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
         reason = f"unparseable: {type(e).__name__}"
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason, "[]")
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     row = (
         job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
         _encode_defs(parsed.definitions), json.dumps(parsed.references, sort_keys=True),
-        " ".join(parsed.identifiers), "",
+        " ".join(parsed.identifiers), "", json.dumps(parsed.blocks),
     )
     return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
 
@@ -366,8 +373,11 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
         gone = [p for p in known if p not in listing.stats]
         moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
         # The old hash decides whether a file whose stat moved really changed; only those rows are read.
-        hashes = dict(_rows(conn, "SELECT path, hash FROM files WHERE path IN ({})", [p for p in moved if p in known]))
-        jobs = [_Job(p, hashes.get(p)) for p in sorted(moved)]
+        # A few edited files (parsed in this process) bring their last parse too: see reparse.py.
+        last = "defs, blocks" if len(moved) < INLINE_BELOW else "NULL, NULL"
+        rows = _rows(conn, f"SELECT path, hash, {last} FROM files WHERE path IN ({{}})", [p for p in moved if p in known])
+        old = {p: (h, (d, b) if d is not None else None) for p, h, d, b in rows}
+        jobs = [_Job(p, *old.get(p, (None, None))) for p in sorted(moved)]
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
         changed: dict[str, FileRecord | None] = {p: None for p in gone}
         before = _meta(conn, "snapshot")
@@ -441,8 +451,8 @@ def _apply_jobs(
                 else:
                     if not o.skip:
                         report.parsed.append(o.path)
-                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
-                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
+                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", o.row)
+                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip, blocks)
                     status[o.path] = (row[9], row[5])
                     changed[o.path] = _record_from_row(row[0], row[4], row[6], row[7], row[5]) \
                         if keep_records and not o.skip else None

@@ -42,16 +42,16 @@ def pagerank(
     if restart.sum() == 0:
         restart[:] = 1.0
     restart /= restart.sum()
-    src, dst, w = _merged_edges(graph, n)
     key = ""
-    if memo is not None:
+    if memo is not None:  # keyed by the edges as linked, so a hit skips merging them too
         digest = hashlib.blake2b(_CODE + np.int64(iterations).tobytes(), digest_size=16)
-        for part in (src, dst, w, restart):
+        for part in (graph.src, graph.dst, graph.weight, restart):
             digest.update(part.tobytes())
         key = "pagerank:" + digest.hexdigest()
         stored = memo.get(key)
         if stored is not None:
             return np.frombuffer(stored, dtype=np.float64).copy()
+    src, dst, w = _merged_edges(graph, n)
     out = np.bincount(src, weights=w, minlength=n)
     share = DAMPING * w / out[src] if len(w) else w
     dangling = (out == 0).astype(np.float64)  # their walkers restart: a dot product per step

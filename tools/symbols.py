@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,6 +33,21 @@ class Definition(NamedTuple):
     signature: str
 
 
+class Block(NamedTuple):
+    """A run of top-level syntax that starts a line, with what the file's parse found in it: after an
+    edit, the blocks whose bytes did not change are kept and only the rest is parsed (see reparse.py)."""
+
+    size: int  # bytes, up to the next block
+    digest: str  # of those bytes
+    lines: int  # newlines in them
+    definitions: int  # how many of the file's definitions start in it (they follow in file order)
+    references: dict[str, int]
+
+
+def block_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
 @dataclass
 class ParsedFile:
     """What the index keeps for a file; ``syntax_errors`` marks a partial tree still worth indexing."""
@@ -39,6 +56,7 @@ class ParsedFile:
     references: dict[str, int] = field(default_factory=dict)
     identifiers: list[str] = field(default_factory=list)  # every identifier-like word, for lexical search
     syntax_errors: bool = False
+    blocks: list[Block] = field(default_factory=list)  # none for a tree with errors: nothing is reused
 
 
 def _short_name(text: str) -> str:
@@ -106,8 +124,8 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
     ranks = _kind_ranks(spec)
     caps = _captures(root, spec)
     # Two patterns may capture one name (a call and an attribute): count each position once.
-    ref_nodes = caps.get("ref", [])
-    refs = Counter(n.text.decode("utf-8", "replace") for n in {n.start_byte: n for n in ref_nodes}.values())
+    ref_at = {n.start_byte: n.text.decode("utf-8", "replace") for n in caps.get("ref", [])}
+    refs = Counter(ref_at.values())
     tagged: dict[int, tuple[tree_sitter.Node, str]] = {}  # def node id -> (node, kind of its earliest pattern)
     for key, nodes in caps.items():
         if key in ranks:
@@ -161,4 +179,32 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
         ))
     definitions.sort(key=lambda d: (d.start_line, d.end_line, d.name))
     text = source.decode("utf-8", "replace")
-    return ParsedFile(definitions=definitions, references=dict(refs), identifiers=identifiers(text), syntax_errors=root.has_error)
+    blocks = [] if root.has_error else _blocks(root, source, definitions, ref_at)
+    return ParsedFile(definitions=definitions, references=dict(refs), identifiers=identifiers(text),
+                      syntax_errors=root.has_error, blocks=blocks)
+
+
+def _blocks(root: tree_sitter.Node, source: bytes, definitions: list[Definition], ref_at: dict[int, str]) -> list[Block]:
+    """The file cut at the line after each top-level node, unless the next node starts on that line.
+
+    A block so ends where its last node's line does: text added after it (say, a function appended
+    with blank lines before it) leaves the block as it was, and only the new text is parsed. Comments
+    join the block after them: the parser passes over them, so a block of comments alone would not
+    separate what comes before it from what follows (an indented line after them continues a body)."""
+    cuts = [0]
+    nodes = root.children
+    for i, node in enumerate(nodes):
+        after = nodes[i + 1].start_byte if i + 1 < len(nodes) else len(source)
+        cut = node.end_byte if node.end_point[1] == 0 else source.find(b"\n", node.end_byte) + 1
+        if not node.is_extra and cuts[-1] < cut <= after and cut < len(source):
+            cuts.append(cut)
+    spans = list(zip(cuts, [*cuts[1:], len(source)], strict=True))
+    rows = [0]  # the line each block starts on (0-based), then the line count
+    for a, b in spans:
+        rows.append(rows[-1] + source.count(b"\n", a, b))
+    refs: list[Counter[str]] = [Counter() for _ in cuts]
+    for at, name in ref_at.items():
+        refs[bisect_right(cuts, at) - 1][name] += 1
+    defs = Counter(bisect_right(rows, d.start_line - 1, hi=len(cuts)) - 1 for d in definitions)
+    return [Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i], dict(sorted(refs[i].items())))
+            for i, (a, b) in enumerate(spans)]
