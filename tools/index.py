@@ -35,7 +35,7 @@ from r1agent.tools.reparse import parse_edited
 from r1agent.tools.symbols import Block, Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -44,8 +44,9 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs TEXT NOT NULL, refs TEXT NOT NULL,
-    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT '', blocks TEXT NOT NULL DEFAULT '[]'
+    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS blocks (path TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -119,7 +120,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         row = None
     if row is None or row[0] != SCHEMA_VERSION:  # an older layout: start over, it is only a cache
         conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; "
-                           "DROP TABLE IF EXISTS memo; DELETE FROM meta;")
+                           "DROP TABLE IF EXISTS memo; DROP TABLE IF EXISTS blocks; DELETE FROM meta;")
         conn.executescript(_SCHEMA)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
@@ -271,6 +272,7 @@ class _Outcome:
     size: int = 0
     row: tuple | None = None
     skip: str | None = None
+    blocks: str = "[]"  # the parse's blocks (see reparse.py), kept apart from the row
 
 
 def _encode_defs(defs: list[Definition]) -> str:
@@ -296,7 +298,7 @@ def _process_one(root: str, job: _Job) -> _Outcome:
             reason = "not utf-8"
     if reason:
         # Kept as a row too, so an unchanged skipped file is not read again on the next run.
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason, "[]")
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     spec = language_for(job.path)
     try:
@@ -308,14 +310,14 @@ def _process_one(root: str, job: _Job) -> _Outcome:
             parsed = parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
         reason = f"unparseable: {type(e).__name__}"
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason, "[]")
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     row = (
         job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
         _encode_defs(parsed.definitions), json.dumps(parsed.references, sort_keys=True),
-        " ".join(parsed.identifiers), "", json.dumps(parsed.blocks),
+        " ".join(parsed.identifiers), "",
     )
-    return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
+    return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, blocks=json.dumps(parsed.blocks))
 
 
 def _process_chunk(root: str, jobs: list[_Job]) -> list[_Outcome]:
@@ -374,8 +376,9 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
         moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
         # The old hash decides whether a file whose stat moved really changed; only those rows are read.
         # A few edited files (parsed in this process) bring their last parse too: see reparse.py.
-        last = "defs, blocks" if len(moved) < INLINE_BELOW else "NULL, NULL"
-        rows = _rows(conn, f"SELECT path, hash, {last} FROM files WHERE path IN ({{}})", [p for p in moved if p in known])
+        last = "defs, value" if len(moved) < INLINE_BELOW else "NULL, NULL"
+        rows = _rows(conn, f"SELECT path, hash, {last} FROM files LEFT JOIN blocks USING (path) WHERE path IN ({{}})",
+                     [p for p in moved if p in known])
         old = {p: (h, (d, b) if d is not None else None) for p, h, d, b in rows}
         jobs = [_Job(p, *old.get(p, (None, None))) for p in sorted(moved)]
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
@@ -437,7 +440,8 @@ def _apply_jobs(
     Each changed path lands in ``changed``, with its new record when ``keep_records`` (else None)."""
     done = 0
     with conn:
-        conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
+        for table in ("files", "blocks"):
+            conn.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in gone])
         for p in gone:
             status.pop(p, None)
         for outcomes in _run_jobs(root, jobs, workers):
@@ -446,13 +450,15 @@ def _apply_jobs(
                     conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (o.mtime_ns, o.size, o.path))
                 elif o.row is None:  # vanished or unreadable between listing and reading
                     conn.execute("DELETE FROM files WHERE path = ?", (o.path,))
+                    conn.execute("DELETE FROM blocks WHERE path = ?", (o.path,))
                     status.pop(o.path, None)
                     changed[o.path] = None
                 else:
                     if not o.skip:
                         report.parsed.append(o.path)
-                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?,?)", o.row)
-                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip, blocks)
+                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
+                    conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (o.path, o.blocks))
+                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
                     status[o.path] = (row[9], row[5])
                     changed[o.path] = _record_from_row(row[0], row[4], row[6], row[7], row[5]) \
                         if keep_records and not o.skip else None

@@ -124,7 +124,7 @@ def test_the_index_reparses_an_edited_file_by_blocks_and_stores_the_same_rows(ma
     monkeypatch.undo()
     fresh = Settings(cache_dir=tmp_path / "fresh")
     update_index(repo, fresh, workers=1)
-    rows = "SELECT path, defs, refs, idents, blocks FROM files ORDER BY path"
+    rows = "SELECT path, defs, refs, idents, value FROM files JOIN blocks USING (path) ORDER BY path"
     root = repo_root(repo)
     assert _connect(db_path(root, settings)).execute(rows).fetchall() == \
         _connect(db_path(root, fresh)).execute(rows).fetchall()
