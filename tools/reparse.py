@@ -31,8 +31,8 @@ def parse_edited(source: bytes, spec: LanguageSpec, old_blocks: list[Block], old
         end -= old_blocks[n - 1 - tail].size
         tail += 1
     keep_head, keep_tail = max(head - 1, 0), max(tail - 1, 0)  # the neighbours are parsed again
-    if not n or keep_head + keep_tail == 0:
-        return parse_source(source, spec)  # nothing to keep
+    if keep_head + keep_tail == 0:
+        return parse_source(source, spec)  # nothing to keep (or no blocks: the last parse had errors)
     lo = sum(b.size for b in old_blocks[:keep_head])
     hi = len(source) - sum(b.size for b in old_blocks[n - keep_tail:])
     span = parse_source(source[lo:hi], spec)
