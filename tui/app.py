@@ -12,6 +12,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message as TextualMessage
 from textual.widgets import Footer, Input, Static
 
@@ -160,9 +161,18 @@ class R1App(App):
         self._last_drain = time.perf_counter()
         await self.apply_events(self.pump.drain())
 
+    def _widgets(self) -> tuple[Transcript, CandidateTable] | None:
+        """The transcript and the candidate table; None once the app is closing and they are gone,
+        where a last tick of the clock, or the worker's last events, can still land."""
+        try:
+            return self.query_one(Transcript), self.query_one(CandidateTable)
+        except NoMatches:
+            return None
+
     async def apply_events(self, items: list[Event | TextBurst]) -> None:
-        transcript = self.query_one(Transcript)
-        table = self.query_one(CandidateTable)
+        if (widgets := self._widgets()) is None:
+            return
+        transcript, table = widgets
         for item in items:
             if isinstance(item, TextBurst):
                 self.applied_bursts += 1
@@ -200,7 +210,9 @@ class R1App(App):
                 transcript.say(item.text, {"warning": "warning", "error": "error"}.get(item.level, "note"))
 
     def _tick(self) -> None:
-        panel = self.query_one(Transcript).thinking
+        if (widgets := self._widgets()) is None:
+            return
+        panel = widgets[0].thinking
         if panel is not None and not panel.done:
             panel.tick(self.clock())
 
@@ -223,7 +235,9 @@ class R1App(App):
     async def settle(self, outcome: Outcome) -> None:
         """Show how the step ended: after every event it emitted has been drawn."""
         await self._drain()
-        transcript = self.query_one(Transcript)
+        if (widgets := self._widgets()) is None:
+            return  # the app closed while the step ran
+        transcript = widgets[0]
         if transcript.thinking is not None and not transcript.thinking.done:
             transcript.thinking.finish(self.clock())
         await transcript.end_call()

@@ -8,12 +8,15 @@ from tui_helpers import transcript_text, type_line, wait_for
 
 from r1agent.errors import InputError
 from r1agent.events import AnswerDelta, Message, ReasoningDelta
+from r1agent.tui.candidates import CandidateTable
 from r1agent.tui.commands import Command, parse_command
 from r1agent.tui.diffview import parse_patch, side_by_side_rows
 from r1agent.tui.pager import PagerScreen
 from r1agent.tui.pump import EventPump, TextBurst
 from r1agent.tui.runs import RunsScreen
+from r1agent.tui.session import Outcome
 from r1agent.tui.thinking import WordWrapper
+from r1agent.tui.transcript import Transcript
 
 PATCH = """diff --git a/a.py b/a.py
 --- a/a.py
@@ -124,3 +127,19 @@ def test_tui_command_outside_a_git_repo_is_a_setup_error(tmp_path, capsys):
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("r1agent: error:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_tick_or_late_events_while_the_app_closes_are_dropped(make_app):
+    """The clock's interval, the worker's last events and its end can land after the widgets are gone
+    (the app is closing); they must not fail the exit."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.query_one(Transcript).remove()
+        await app.query_one(CandidateTable).remove()
+        app._tick()
+        await app.apply_events([Message("late"), TextBurst("reasoning", 0, "late thought", 1, 0.0)])
+        app.busy = True
+        await app.settle(Outcome(error="late"))  # a step that ended as the app closed
+        await pilot.pause()
+        assert not app.query(Transcript) and app.applied_bursts == 0 and app.busy
