@@ -430,6 +430,12 @@ def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500)
         yield from conn.execute(sql.format(",".join("?" * len(part))), part)
 
 
+def _delete_rows(conn: sqlite3.Connection, paths: list[str]) -> None:
+    """Forget files: their rows, and the blocks kept beside them."""
+    for table in ("files", "blocks"):
+        conn.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in paths])
+
+
 def _apply_jobs(
     conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
     status: dict[str, tuple[str, int]], changed: dict[str, FileRecord | None], on_event: EventSink, *,
@@ -440,8 +446,7 @@ def _apply_jobs(
     Each changed path lands in ``changed``, with its new record when ``keep_records`` (else None)."""
     done = 0
     with conn:
-        for table in ("files", "blocks"):
-            conn.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in gone])
+        _delete_rows(conn, gone)
         for p in gone:
             status.pop(p, None)
         for outcomes in _run_jobs(root, jobs, workers):
@@ -449,8 +454,7 @@ def _apply_jobs(
                 if o.row is None and o.hash:
                     conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (o.mtime_ns, o.size, o.path))
                 elif o.row is None:  # vanished or unreadable between listing and reading
-                    conn.execute("DELETE FROM files WHERE path = ?", (o.path,))
-                    conn.execute("DELETE FROM blocks WHERE path = ?", (o.path,))
+                    _delete_rows(conn, [o.path])
                     status.pop(o.path, None)
                     changed[o.path] = None
                 else:
