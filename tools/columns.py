@@ -42,12 +42,18 @@ def _take_strings(values: Strings, rows: np.ndarray) -> Strings:
     return Strings.of(_take(list(values), rows))
 
 
+def _find(names: list[str], name: str) -> int:
+    """The index of ``name`` in the sorted ``names``, else -1 (a set of a big vocabulary costs more)."""
+    i = bisect.bisect_left(names, name)
+    return i if i < len(names) and names[i] == name else -1
+
+
 def _offsets(counts: np.ndarray) -> np.ndarray:
     """Row offsets from per-file row counts: file i's rows are offsets[i]:offsets[i+1]."""
     return np.concatenate(([0], np.cumsum(counts, dtype=np.int64)))
 
 
-def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Row numbers of consecutive runs: ``starts[i]`` repeated ``counts[i]`` times, counting up."""
     total = int(counts.sum())
     if total == 0:
@@ -163,7 +169,7 @@ class Columns:
         part = Columns.from_records(r for r in changed.values() if r is not None)
 
         # One vocabulary: the new names slot in, and every old id moves up by those sorted before it.
-        extra = sorted(set(part.names).difference(self.names))
+        extra = [n for n in part.names if _find(self.names, n) < 0]  # sorted, as part.names is
         names = sorted(self.names + extra) if extra else self.names
         inserted = np.asarray([bisect.bisect_left(self.names, e) for e in extra], dtype=np.int64)
         shift = np.searchsorted(inserted, np.arange(len(self.names)), side="right")
@@ -224,8 +230,8 @@ class Columns:
         cols = self
         if np.any(order != np.arange(len(order))):
             def_counts, ref_counts = np.diff(self.def_at)[order], np.diff(self.ref_at)[order]
-            def_rows = _spans(self.def_at[:-1][order], def_counts)
-            ref_rows = _spans(self.ref_at[:-1][order], ref_counts)
+            def_rows = spans(self.def_at[:-1][order], def_counts)
+            ref_rows = spans(self.ref_at[:-1][order], ref_counts)
             cols = replace(
                 self, paths=_take(self.paths, order), langs=_take(self.langs, order), errors=self.errors[order],
                 def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
@@ -259,12 +265,8 @@ class Columns:
 
     def name_ids(self, wanted: Iterable[str]) -> np.ndarray:
         """Vocabulary ids of those ``wanted`` names that the repo uses (sorted)."""
-        found = []
-        for name in sorted(set(wanted)):
-            i = bisect.bisect_left(self.names, name)
-            if i < len(self.names) and self.names[i] == name:
-                found.append(i)
-        return np.asarray(found, dtype=_INT)
+        found = (_find(self.names, name) for name in sorted(set(wanted)))
+        return np.asarray([i for i in found if i >= 0], dtype=_INT)
 
     def definitions(self, i: int) -> list[Definition]:
         a, b = int(self.def_at[i]), int(self.def_at[i + 1])

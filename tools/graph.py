@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from r1agent.tools.columns import Columns
+from r1agent.tools.columns import Columns, spans
 
 if TYPE_CHECKING:
     from r1agent.tools.index import FileRecord
@@ -33,6 +33,10 @@ class RefGraph:
     names: list[str]
     def_file: np.ndarray  # per definition, in records order: its file
     def_name: np.ndarray  # per definition, in records order: its name's index in ``names``
+    # Each (file, name) that some definition gives has a slot: edges into that file named after that
+    # name share it, so the rank flowing into each definition is one bincount over slots (rank.py).
+    edge_slot: np.ndarray  # per edge
+    def_slot: np.ndarray  # per definition
 
 
 def run_starts(ordered: np.ndarray) -> np.ndarray:
@@ -74,34 +78,41 @@ def link(cols: Columns) -> RefGraph:
     present = sorted_unique(family)
     family = np.searchsorted(present, family)
     n_keys = width * max(len(present), 1)
+
+    def keys(files: np.ndarray, names: np.ndarray) -> np.ndarray:
+        return family[files] * width + names if len(present) > 1 else names.astype(np.int64)
+
     # File and name ids fit 32 bits; edges are many, so their arrays stay narrow. Keys are 64-bit.
     all_file, all_name = cols.def_file(), cols.def_name
     # A file defining a name twice (overloads, if/else branches) is still one definer.
     pairs = sorted_unique(all_file.astype(np.int64) * width + all_name)
     dfile = (pairs // width).astype(np.int32)
-    dkey = family[dfile] * width + pairs % width
+    dkey = keys(dfile, pairs % width)
     order = np.argsort(dkey, kind="stable")
     dfile, dkey = dfile[order], dkey[order]
+    slot_of_pair = np.empty(len(order), dtype=np.int64)
+    slot_of_pair[order] = np.arange(len(order))
     n_def = np.bincount(dkey, minlength=n_keys)
     first = np.concatenate(([0], np.cumsum(n_def)[:-1])) if n_names else np.zeros(0, dtype=np.int64)
+    factor = np.ones(n_keys)
+    factor[np.tile(cols.name_weak, n_keys // width) | (n_def > _GENERIC_DEFINERS)] = 0.1
 
     # Names defined nowhere in the repo (or the family) have no definers and so link nothing.
     rfile = cols.ref_file()
-    rkey = family[rfile] * width + cols.ref_name
-    rcount = cols.ref_count.astype(np.float64)
-    keep = n_def[rkey] <= _MAX_DEFINERS if len(rkey) else np.zeros(0, dtype=bool)
-    rfile, rkey, rcount = rfile[keep], rkey[keep], rcount[keep]
+    rkey = keys(rfile, cols.ref_name)
+    fan = n_def[rkey]
+    keep = (fan > 0) & (fan <= _MAX_DEFINERS)
+    rfile, rkey, fan = rfile[keep], rkey[keep], fan[keep]
+    per_ref = np.sqrt(cols.ref_count[keep].astype(np.float64)) / fan * factor[rkey]
 
     # One edge per (reference, definer of that name): repeat each reference once per definer.
-    fan = n_def[rkey]
     src = np.repeat(rfile, fan)
     key = np.repeat(rkey, fan)
-    offset = np.arange(len(src)) - np.repeat(np.cumsum(fan) - fan, fan)
-    dst = dfile[first[key] + offset] if len(src) else np.zeros(0, dtype=np.int32)
-    weight = np.sqrt(np.repeat(rcount, fan)) / fan.repeat(fan)
-    factor = np.ones(n_keys)
-    factor[np.tile(cols.name_weak, n_keys // width) | (n_def > _GENERIC_DEFINERS)] = 0.1
-    weight = weight * factor[key] if len(key) else weight
+    slot = spans(first[rkey], fan)
+    dst = dfile[slot]
+    weight = np.repeat(per_ref, fan)
     own = src != dst
+    def_slot = slot_of_pair[np.searchsorted(pairs, all_file.astype(np.int64) * width + all_name)]
     return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=(key[own] % width).astype(np.int32),
-                    weight=weight[own], names=cols.names, def_file=all_file, def_name=all_name)
+                    weight=weight[own], names=cols.names, def_file=all_file, def_name=all_name,
+                    edge_slot=slot[own], def_slot=def_slot)

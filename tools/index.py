@@ -25,6 +25,7 @@ from pathlib import Path
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
 from r1agent.tools import columns as columns_module
+from r1agent.tools import mapped
 from r1agent.tools import names as names_module
 from r1agent.tools import strings as strings_module
 from r1agent.tools.columns import Columns
@@ -153,7 +154,8 @@ class Snapshot:
 
 # A snapshot written by other column code (or other name flags) is rebuilt from the rows, never misread.
 _SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + b"".join(
-    Path(m.__file__).read_bytes() for m in (columns_module, names_module, strings_module) if m.__file__)).hexdigest()[:16]
+    Path(m.__file__).read_bytes() for m in (columns_module, mapped, names_module, strings_module)
+    if m.__file__)).hexdigest()[:16]
 
 # Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);
 # 'columns' names the contents the columns file holds; 'pending' lists the paths changed since that file
@@ -165,19 +167,11 @@ PENDING_MAX = 64
 _recent: dict[Path, tuple[str, Snapshot]] = {}
 
 
-def _dump(obj: object, path: Path) -> None:
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-
-
 def _load(path: Path) -> object:
     # Unpickling builds many small strings; the cycle collector has nothing to find among them.
     gc.disable()
     try:
-        with open(path, "rb") as f:
-            return pickle.load(f)
+        return mapped.load(path)
     finally:
         gc.enable()
 
@@ -217,7 +211,7 @@ def _write_columns(conn: sqlite3.Connection, db: Path, columns: Columns, content
     meanwhile, the file is not claimed as current, so the next load rebuilds from the rows, never misses one.
     """
     name = _new_name()
-    _dump((name, columns), _snapshot_path(db))
+    mapped.dump((name, columns), _snapshot_path(db))
     conn.execute("BEGIN IMMEDIATE")
     try:
         if _meta(conn, "snapshot") == contents:

@@ -85,23 +85,9 @@ def _merged_edges(graph: RefGraph, n: int) -> tuple[np.ndarray, np.ndarray, np.n
 
 def rank_definitions(graph: RefGraph, rank: np.ndarray) -> np.ndarray:
     """Score of each definition (records order): the rank flowing into its file along edges named after it."""
-    scores = np.zeros(len(graph.def_file))
-    if not len(graph.src) or not len(scores):
-        return scores
-    n = len(graph.paths)
-    width = len(graph.names)
-    out = np.bincount(graph.src, weights=graph.weight, minlength=n)
-    # Group edges by (file, name); sorted by hand, as np.unique would import numpy.ma (see graph.sorted_unique).
-    flat = graph.dst.astype(np.int64) * width + graph.ident
-    order = np.argsort(flat, kind="stable")
-    ordered = flat[order]
-    first = run_starts(ordered)
-    keys = ordered[first]
-    where = np.empty(len(flat), dtype=np.int64)
-    where[order] = np.cumsum(first) - 1
-    sums = np.bincount(where, weights=rank[graph.src] * graph.weight / out[graph.src])
-    wanted = graph.def_file.astype(np.int64) * width + graph.def_name
-    pos = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    hit = keys[pos] == wanted
-    scores[hit] = sums[pos[hit]]
-    return scores
+    if not len(graph.src) or not len(graph.def_slot):
+        return np.zeros(len(graph.def_slot))
+    out = np.bincount(graph.src, weights=graph.weight, minlength=len(graph.paths))
+    flowing = np.bincount(graph.edge_slot, weights=rank[graph.src] * graph.weight / out[graph.src],
+                          minlength=len(graph.def_slot))  # slots are fewer than definitions
+    return flowing[graph.def_slot]

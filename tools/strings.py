@@ -4,14 +4,17 @@ The index snapshot holds tens of thousands of signatures and qualified names. Pa
 object each instead of one per string. A splice (the snapshot with one edited file swapped in) shares
 the bytes of the row ranges it keeps instead of copying them: a fresh process would otherwise copy
 (and fault in) a megabyte to change one file. Rows decode when read; the map reads a few hundred.
+Loaded from the index's mapped snapshot file, the bytes stay in the page cache: see mapped.py.
 """
 
 from __future__ import annotations
 
 import bisect
+import pickle
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 
@@ -24,7 +27,7 @@ MAX_RUNS = 64
 class _Run:
     """Consecutive rows stored in ``data``: the first starts at ``start``, row i ends at ``ends[i]``."""
 
-    data: bytes
+    data: bytes | memoryview  # a view when loaded from a mapped file
     start: int
     ends: np.ndarray
 
@@ -36,7 +39,7 @@ class Strings(Sequence[str]):
 
     def __init__(self, runs: list[_Run]) -> None:
         self._runs = [r for r in runs if len(r.ends)]
-        self._firsts = np.cumsum([0] + [len(r.ends) for r in self._runs]).tolist()  # row number of each run's first
+        self._firsts = list(accumulate((len(r.ends) for r in self._runs), initial=0))  # each run's first row
 
     @classmethod
     def of(cls, items: Iterable[str]) -> Strings:
@@ -79,13 +82,13 @@ class Strings(Sequence[str]):
             raise IndexError(k)
         j = bisect.bisect_right(self._firsts, k) - 1 if len(self._runs) > 1 else 0
         run, i = self._runs[j], k - self._firsts[j]
-        return run.data[int(run.ends[i - 1]) if i else run.start:int(run.ends[i])].decode("utf-8")
+        return str(run.data[int(run.ends[i - 1]) if i else run.start:int(run.ends[i])], "utf-8")
 
     def __iter__(self) -> Iterator[str]:
         for run in self._runs:
             start, data = run.start, run.data
             for end in run.ends.tolist():
-                yield data[start:end].decode("utf-8")
+                yield str(data[start:end], "utf-8")
                 start = end
 
     def __eq__(self, other: object) -> bool:
@@ -96,8 +99,10 @@ class Strings(Sequence[str]):
 
     __hash__ = None  # type: ignore[assignment]
 
-    def __reduce__(self) -> tuple:
-        return _unpack, self.packed()
+    def __reduce_ex__(self, protocol: int) -> tuple:  # type: ignore[override]
+        data, ends = self.packed()
+        # From protocol 5 the bytes may travel out of band, to be read in place (see mapped.py).
+        return _unpack, (pickle.PickleBuffer(data) if protocol >= 5 else data, ends)
 
 
 class Packer:
@@ -116,5 +121,5 @@ class Packer:
         return Strings([_Run(bytes(self._data), 0, np.frombuffer(self._ends, dtype=np.int64).copy())])
 
 
-def _unpack(data: bytes, ends: np.ndarray) -> Strings:
+def _unpack(data: bytes | memoryview, ends: np.ndarray) -> Strings:
     return Strings([_Run(data, 0, ends)])

@@ -13,7 +13,7 @@ from testkit import write_repo
 from r1agent.settings import Settings
 from r1agent.tools import index, rank
 from r1agent.tools.columns import Columns
-from r1agent.tools.graph import link
+from r1agent.tools.graph import boost, link
 from r1agent.tools.index import FileRecord, load_records, update_index
 from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
@@ -257,3 +257,23 @@ def test_references_link_only_to_definers_in_their_language_family():
     edges = {(graph.paths[s], graph.paths[d], graph.names[i])
              for s, d, i in zip(graph.src.tolist(), graph.dst.tolist(), graph.ident.tolist(), strict=True)}
     assert edges == {("a.py", "b.py", "helper"), ("c.ts", "d.js", "render")}
+
+
+def test_each_definition_scores_the_rank_flowing_along_edges_named_after_it(tmp_path):
+    # Every language's fixture twice (two definers of each name, in every family), boosted or not.
+    samples = Path(__file__).parents[1] / "fixtures" / "tags"
+    files = {f"{copy}/{p.name}": p.read_text() for p in samples.iterdir() for copy in ("a", "b")}
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(write_repo(tmp_path / "polyglot", files), settings)
+    cols = index.load_snapshot(tmp_path / "polyglot", settings).columns
+    for boosted in (frozenset(), frozenset(cols.names[::3])):
+        graph = boost(link(cols), boosted)
+        file_rank = pagerank(graph)
+        out = np.bincount(graph.src, weights=graph.weight, minlength=len(graph.paths))
+        expected = np.zeros(len(cols.def_name))
+        for k, (f, name) in enumerate(zip(cols.def_file().tolist(), cols.def_name.tolist(), strict=True)):
+            into = (graph.dst == f) & (graph.ident == name)
+            expected[k] = (file_rank[graph.src[into]] * graph.weight[into] / out[graph.src[into]]).sum()
+        scores = rank.rank_definitions(graph, file_rank)
+        assert (expected > 0).sum() > 20
+        assert scores == pytest.approx(expected, rel=1e-12, abs=0)
