@@ -277,3 +277,23 @@ def test_each_definition_scores_the_rank_flowing_along_edges_named_after_it(tmp_
         scores = rank.rank_definitions(graph, file_rank)
         assert (expected > 0).sum() > 20
         assert scores == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_edges_weigh_the_root_of_the_reference_count_split_among_definers_and_less_for_generic_names():
+    def record(path, defines=(), uses=None):
+        return FileRecord(path, "python", [Definition(n, "function", n, 1, 2, f"def {n}()") for n in defines],
+                          uses or {}, False)
+
+    crowd = [record(f"c{i}.py", defines=["common"]) for i in range(6)]  # 6 definers: generic
+    mob = [record(f"m{i:02}.py", defines=["everywhere"]) for i in range(33)]  # past 32: links nothing
+    graph = link(Columns.from_records([
+        record("a.py", defines=["own"], uses={"helper": 9, "shared": 4, "common": 1, "everywhere": 1, "own": 2,
+                                               "get": 1}),
+        record("b.py", defines=["helper", "shared", "get"]), record("d.py", defines=["shared"]), *crowd, *mob,
+    ]))
+    edges = {(graph.paths[s], graph.paths[d], graph.names[i]): w for s, d, i, w in
+             zip(graph.src.tolist(), graph.dst.tolist(), graph.ident.tolist(), graph.weight.tolist(), strict=True)}
+    expected = {("a.py", "b.py", "helper"): 3.0, ("a.py", "b.py", "shared"): 1.0, ("a.py", "d.py", "shared"): 1.0,
+                ("a.py", "b.py", "get"): 0.1}  # "get" says little (names.says_little)
+    expected |= {("a.py", f"c{i}.py", "common"): 0.1 / 6 for i in range(6)}
+    assert edges == pytest.approx(expected)
