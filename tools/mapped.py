@@ -37,15 +37,19 @@ def dump(obj: object, path: Path) -> None:
         spans.append((at, raw.nbytes))
         at = _aligned(at + raw.nbytes)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(_HEAD.pack(_MAGIC, len(stream), len(raws)))
-        f.writelines(_SPAN.pack(*span) for span in spans)
-        f.write(stream)
-        for (offset, _), raw in zip(spans, raws, strict=True):
-            f.seek(offset)
-            f.write(raw)
-        f.truncate(at)  # to the end of the last span, though it be empty
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(_HEAD.pack(_MAGIC, len(stream), len(raws)))
+            f.writelines(_SPAN.pack(*span) for span in spans)
+            f.write(stream)
+            for (offset, _), raw in zip(spans, raws, strict=True):
+                f.seek(offset)
+                f.write(raw)
+            f.truncate(at)  # to the end of the last span, though it be empty
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
 
 
 def load(path: Path) -> object:

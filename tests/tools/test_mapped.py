@@ -76,3 +76,18 @@ def test_maps_rendered_from_a_loaded_snapshot_equal_maps_built_from_scratch(tmp_
         fresh = build_repo_map(repo, Settings(cache_dir=tmp_path / f"fresh{k}"), budget=300)
         assert kept == fresh and f"added_{k}" in index.load_snapshot(repo, settings).columns.names
     assert np.all(index.load_snapshot(repo, settings).columns.def_start > 0)
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_one(tmp_path, columns, monkeypatch):
+    (tmp_path / "out").mkdir()
+    path = tmp_path / "out" / "snap"
+    mapped.dump(columns, path)
+    before = path.read_bytes()
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mapped.os, "replace", full_disk)
+    with pytest.raises(OSError):
+        mapped.dump(index.Columns.from_records([]), path)
+    assert path.read_bytes() == before and [p.name for p in path.parent.iterdir()] == ["snap"]
