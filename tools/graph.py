@@ -85,7 +85,8 @@ def link(cols: Columns) -> RefGraph:
     # File and name ids fit 32 bits; edges are many, so their arrays stay narrow. Keys are 64-bit.
     all_file, all_name = cols.def_file(), cols.def_name
     # A file defining a name twice (overloads, if/else branches) is still one definer.
-    pairs = sorted_unique(all_file.astype(np.int64) * width + all_name)
+    def_pair = all_file.astype(np.int64) * width + all_name
+    pairs = sorted_unique(def_pair)
     dfile = (pairs // width).astype(np.int32)
     dkey = keys(dfile, pairs % width)
     order = np.argsort(dkey, kind="stable")
@@ -107,12 +108,11 @@ def link(cols: Columns) -> RefGraph:
 
     # One edge per (reference, definer of that name): repeat each reference once per definer.
     src = np.repeat(rfile, fan)
-    key = np.repeat(rkey, fan)
+    ident = np.repeat((rkey % width).astype(np.int32), fan)
     slot = spans(first[rkey], fan)
     dst = dfile[slot]
     weight = np.repeat(per_ref, fan)
     own = src != dst
-    def_slot = slot_of_pair[np.searchsorted(pairs, all_file.astype(np.int64) * width + all_name)]
-    return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=(key[own] % width).astype(np.int32),
-                    weight=weight[own], names=cols.names, def_file=all_file, def_name=all_name,
-                    edge_slot=slot[own], def_slot=def_slot)
+    return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=ident[own], weight=weight[own],
+                    names=cols.names, def_file=all_file, def_name=all_name, edge_slot=slot[own],
+                    def_slot=slot_of_pair[np.searchsorted(pairs, def_pair)])
