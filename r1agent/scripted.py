@@ -171,6 +171,7 @@ class ScriptedEndpoint:
         self.metrics = _Metrics(model)
         self._ordered = [t for t in self.turns if t.match is None]
         self._cursor = 0
+        self._replay: list[int] = []  # ordered turns whose reply failed: served again, first come first
         self._faults: deque[tuple[Fault, int]] = deque()  # (fault, requests it still hits)
         self._prompts: list[list[str]] = []
         self._cached_tokens = 0
@@ -236,21 +237,30 @@ class ScriptedEndpoint:
             return fault
 
     def _select_turn(self, messages: list[dict[str, Any]]) -> tuple[ScriptedTurn | None, int | None]:
-        """The turn for this request, and the cursor position it came from (None for a match)."""
+        """The turn for this request, and its position among the ordered turns (None for a match).
+
+        An ordered turn is taken when it is selected, not when its reply is done: a client may send the
+        next request before this handler has finished, and must get the next turn, not this one again."""
         last_user = next((str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), "")
         for turn in self.turns:
             if turn.match is not None and re.search(turn.match, last_user):
                 return turn, None
         with self._lock:
-            if self._cursor < len(self._ordered):
-                return self._ordered[self._cursor], self._cursor
-        return None, None
+            if self._replay:
+                position = min(self._replay)
+                self._replay.remove(position)
+            elif self._cursor < len(self._ordered):
+                position = self._cursor
+                self._cursor += 1
+            else:
+                return None, None
+        return self._ordered[position], position
 
-    def _commit_turn(self, position: int | None) -> None:
-        """Advance past an ordered turn once it was served (a faulted reply is replayed on retry)."""
+    def _release_turn(self, position: int | None) -> None:
+        """Give back an ordered turn whose reply failed (a scripted fault): a retry is served it again."""
         if position is not None:
             with self._lock:
-                self._cursor = max(self._cursor, position + 1)
+                self._replay.append(position)
 
     def _account_prompt(self, messages: list[dict[str, Any]]) -> int:
         """Count prefix-cache queries and hits in tokens, as vLLM's counters do; return the prompt size."""
@@ -338,6 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, f"scripted endpoint: the script is exhausted after {len(ep._ordered)} turns")
             return
         ep.metrics.running.inc()
+        completed = False
         try:
             if body.get("stream"):
                 completed = self._stream(body, turn, fault)
@@ -347,10 +358,11 @@ class _Handler(BaseHTTPRequestHandler):
             completed = True  # the client gave up (an idle timeout): the turn was served
             self.close_connection = True
         finally:
+            if completed:  # counted before the request stops running, so an idle endpoint's counters are final
+                ep.metrics.generation_tokens.inc(self._usage(body, turn, 0)["completion_tokens"])
+            else:
+                ep._release_turn(position)
             ep.metrics.running.dec()
-        if completed:
-            ep._commit_turn(position)
-            ep.metrics.generation_tokens.inc(self._usage(body, turn, 0)["completion_tokens"])
 
     # --- chat completions -------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import httpx
 import pytest
@@ -19,9 +21,15 @@ def client_for(endpoint: ScriptedEndpoint) -> R1Client:
 
 
 def samples(endpoint: ScriptedEndpoint) -> dict[str, float]:
-    text = httpx.get(endpoint.base_url.removesuffix("/v1") + "/metrics").text
-    return {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
-            if not s.name.endswith("_created") and "le" not in s.labels}
+    """The metrics once no request is running: a handler may still be finishing after its reply arrived."""
+    deadline = time.monotonic() + 5
+    while True:
+        text = httpx.get(endpoint.base_url.removesuffix("/v1") + "/metrics").text
+        got = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if not s.name.endswith("_created") and "le" not in s.labels}
+        if got["vllm:num_requests_running"] == 0 or time.monotonic() > deadline:
+            return got
+        time.sleep(0.01)
 
 
 def test_turns_are_served_in_order_and_by_match():
@@ -56,6 +64,28 @@ def test_prefix_cache_counters_count_shared_prompt_prefixes_in_tokens():
     assert got["vllm:time_to_first_token_seconds_count"] == 3
     assert got["vllm:num_requests_running"] == 0 and got["vllm:num_requests_waiting"] == 0
     assert 0 < got["vllm:kv_cache_usage_perc"] <= 1
+
+
+def test_requests_that_overlap_each_get_the_next_turn():
+    # A client may send its next request before the handler of the last one has finished; each
+    # request still takes its own turn, in order of arrival.
+    answers = [f"answer {k}" for k in range(6)]
+    with ScriptedEndpoint([ScriptedTurn("r", a) for a in answers], token_delay=0.002) as ep:
+        got: list[str] = []
+
+        def ask(k: int) -> None:
+            reply = client_for(ep).complete([ChatMessage("user", f"question {k}")])
+            with lock:
+                got.append(reply.choices[0].answer)
+
+        lock = threading.Lock()
+        threads = [threading.Thread(target=ask, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(got) == answers
+        assert samples(ep)["vllm:generation_tokens_total"] == sum(len(tokenize("r" + a)) for a in answers)
 
 
 def test_health_models_and_unknown_routes():
