@@ -11,6 +11,10 @@ import numpy as np
 from r1agent.tools.graph import RefGraph, run_starts
 
 DAMPING = 0.85
+# The walk stops once a step moves less than this much rank in all (L1; the ranks sum to 1). Maps
+# rendered on four repos (164 to 2,073 files, nine languages) were the same as with 1e-10, which took
+# twice the steps; the first differences came at 1e-4.
+TOLERANCE = 1e-6
 # Memoized ranks are keyed by this file's code too: a changed walk must never hand back the old one's ranks.
 _CODE = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).digest()
 
@@ -61,7 +65,7 @@ def pagerank(
         # The walk follows an edge, or restarts: always from a dangling file, else with odds 1 - DAMPING.
         new = np.bincount(dst, weights=flowing, minlength=n)
         new += ((1 - DAMPING) + DAMPING * float(rank @ dangling)) * restart
-        done = np.abs(new - rank).sum() < 1e-10
+        done = np.abs(new - rank).sum() < TOLERANCE
         rank = new
         if done:
             break

@@ -179,6 +179,32 @@ def test_pagerank_memo_gives_back_the_same_ranks_bit_for_bit(project):
     assert memo.puts == 2 and not np.array_equal(focused, first)
 
 
+@pytest.mark.parametrize("personal", [None, {"pkg/billing.py": 1.0, "pkg/mod3.py": 2.0}])
+def test_pagerank_is_the_walks_stationary_rank_to_within_its_tolerance(project, personal):
+    # Solved exactly: x = d (M x + (dangling . x) r) + (1 - d) r, where M moves a file's rank along its
+    # out-edges by weight, and a file without out-edges (billing, core) restarts its walkers at r.
+    repo, settings = project
+    update_index(repo, settings)
+    graph = index.load_snapshot(repo, settings).graph
+    n = len(graph.paths)
+    out = np.bincount(graph.src, weights=graph.weight, minlength=n)
+    moves = np.zeros((n, n))
+    np.add.at(moves, (graph.dst, graph.src), graph.weight / out[graph.src])
+    restart = np.ones(n) if personal is None else np.asarray([personal.get(p, 0.0) for p in graph.paths])
+    restart /= restart.sum()
+    dangling = (out == 0).astype(float)
+    assert dangling.sum() >= 2
+    d = rank.DAMPING
+    exact = np.linalg.solve(np.eye(n) - d * moves - d * np.outer(restart, dangling), (1 - d) * restart)
+    ranks = pagerank(graph, personal)
+    assert ranks.sum() == pytest.approx(1.0, abs=1e-9)
+    # Steps shrink by at most d each, so the walk stops within TOLERANCE * d / (1 - d) of the limit:
+    # 6e-6, where maps first changed at ~1e-4 (see rank.TOLERANCE).
+    assert np.abs(ranks - exact).sum() < 1e-5
+    first, second = np.argsort(-exact)[:2]
+    assert exact[first] > exact[second] + 1e-3 and int(np.argmax(ranks)) == first
+
+
 def test_ranks_memoized_by_other_code_are_not_reused(project, monkeypatch):
     repo, settings = project
     update_index(repo, settings)
