@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from r1agent.tools.maplines import definition_tokens
 from r1agent.tools.names import says_little
 from r1agent.tools.strings import Packer, Strings
 from r1agent.tools.symbols import Definition
@@ -94,6 +95,7 @@ class Columns:
     def_kind: Strings
     def_qualname: Strings
     def_signature: Strings
+    def_tokens: np.ndarray  # the token estimate of the definition's line in the map (see maplines.py)
     ref_at: np.ndarray
     ref_name: np.ndarray  # index into names, ascending within a file
     ref_count: np.ndarray
@@ -129,7 +131,7 @@ class Columns:
         errors: list[bool] = []
         ids: dict[str, int] = {}  # name -> id in order of first sight; sorted at the end
         def_counts, ref_counts = array("q"), array("q")
-        def_name, def_start, def_end, def_parent, ref_name, ref_count = (array("i") for _ in range(6))
+        def_name, def_start, def_end, def_parent, def_tokens, ref_name, ref_count = (array("i") for _ in range(7))
         def_kind, def_qualname, def_signature = Packer(), Packer(), Packer()
         for r in records:
             paths.append(r.path)
@@ -145,6 +147,7 @@ class Columns:
                 def_kind.append(d.kind)
                 def_qualname.append(d.qualname)
                 def_signature.append(d.signature)
+                def_tokens.append(definition_tokens(d.start_line, d.qualname, d.signature))
             for name, count in r.references.items():
                 ref_name.append(ids.setdefault(name, len(ids)))
                 ref_count.append(count)
@@ -159,6 +162,7 @@ class Columns:
             def_start=np.frombuffer(def_start, dtype=_INT).copy(), def_end=np.frombuffer(def_end, dtype=_INT).copy(),
             def_parent=np.frombuffer(def_parent, dtype=_INT).copy(),
             def_kind=def_kind.packed(), def_qualname=def_qualname.packed(), def_signature=def_signature.packed(),
+            def_tokens=np.frombuffer(def_tokens, dtype=_INT).copy(),
             ref_at=_offsets(np.frombuffer(ref_counts, dtype=np.int64)),
             ref_name=final[np.frombuffer(ref_name, dtype=_INT)], ref_count=np.frombuffer(ref_count, dtype=_INT).copy(),
         )
@@ -220,6 +224,7 @@ class Columns:
             def_name=cat("def_name", "def_at", ids=True), def_start=cat("def_start", "def_at"),
             def_end=cat("def_end", "def_at"), def_parent=cat("def_parent", "def_at"), def_kind=text("def_kind"),
             def_qualname=text("def_qualname"), def_signature=text("def_signature"),
+            def_tokens=cat("def_tokens", "def_at"),
             ref_at=offsets("ref_at"), ref_name=cat("ref_name", "ref_at", ids=True), ref_count=cat("ref_count", "ref_at"),
         )
         return joined._without_unused_names()
@@ -237,7 +242,7 @@ class Columns:
                 def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
                 def_end=self.def_end[def_rows], def_parent=self.def_parent[def_rows],
                 def_kind=_take_strings(self.def_kind, def_rows), def_qualname=_take_strings(self.def_qualname, def_rows),
-                def_signature=_take_strings(self.def_signature, def_rows),
+                def_signature=_take_strings(self.def_signature, def_rows), def_tokens=self.def_tokens[def_rows],
                 ref_at=_offsets(ref_counts), ref_name=self.ref_name[ref_rows], ref_count=self.ref_count[ref_rows],
             )
         by_name = np.lexsort((cols.ref_name, cols.ref_file()))
