@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from r1agent.tools.maplines import definition_tokens
+from r1agent.tools.maplines import body_tokens
 from r1agent.tools.names import says_little
 from r1agent.tools.strings import Packer, Strings
 from r1agent.tools.symbols import Definition
@@ -95,7 +95,7 @@ class Columns:
     def_kind: Strings
     def_qualname: Strings
     def_signature: Strings
-    def_tokens: np.ndarray  # the token estimate of the definition's line in the map (see maplines.py)
+    def_tokens: np.ndarray  # the estimate of its line in the map, less the line number's (see maplines.py)
     ref_at: np.ndarray
     ref_name: np.ndarray  # index into names, ascending within a file
     ref_count: np.ndarray
@@ -120,12 +120,14 @@ class Columns:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_records(cls, records: Iterable[FileRecord]) -> Columns:
+    def from_records(cls, records: Iterable[FileRecord], costs: dict[tuple[str, str], int] | None = None) -> Columns:
         """Columns of ``records``, in any order (files come out sorted by path).
 
         Records are read one at a time and not kept, so a first build of a big repository needs
-        little more memory than the columns themselves.
+        little more memory than the columns themselves. ``costs`` holds map-line costs already known,
+        by (qualname, signature): an edited file's unchanged definitions are not estimated again.
         """
+        costs = costs or {}
         paths: list[str] = []
         langs: list[str] = []
         errors: list[bool] = []
@@ -147,7 +149,8 @@ class Columns:
                 def_kind.append(d.kind)
                 def_qualname.append(d.qualname)
                 def_signature.append(d.signature)
-                def_tokens.append(definition_tokens(d.start_line, d.qualname, d.signature))
+                cost = costs.get((d.qualname, d.signature))
+                def_tokens.append(body_tokens(d.qualname, d.signature) if cost is None else cost)
             for name, count in r.references.items():
                 ref_name.append(ids.setdefault(name, len(ids)))
                 ref_count.append(count)
@@ -170,7 +173,7 @@ class Columns:
 
     def updated(self, changed: dict[str, FileRecord | None]) -> Columns:
         """These columns with ``changed`` files replaced (None: removed); the rest is copied by index."""
-        part = Columns.from_records(r for r in changed.values() if r is not None)
+        part = Columns.from_records((r for r in changed.values() if r is not None), self._costs_of(changed))
 
         # One vocabulary: the new names slot in, and every old id moves up by those sorted before it.
         extra = [n for n in part.names if _find(self.names, n) < 0]  # sorted, as part.names is
@@ -228,6 +231,17 @@ class Columns:
             ref_at=offsets("ref_at"), ref_name=cat("ref_name", "ref_at", ids=True), ref_count=cat("ref_count", "ref_at"),
         )
         return joined._without_unused_names()
+
+    def _costs_of(self, paths: Iterable[str]) -> dict[tuple[str, str], int]:
+        """The map-line costs of these files' definitions, by (qualname, signature)."""
+        costs = {}
+        for path in paths:
+            i = _find(self.paths, path)
+            if i >= 0:
+                rows = range(int(self.def_at[i]), int(self.def_at[i + 1]))
+                keys = ((self.def_qualname[k], self.def_signature[k]) for k in rows)
+                costs.update(zip(keys, self.def_tokens[rows.start:rows.stop].tolist(), strict=True))
+        return costs
 
     def _in_path_order(self) -> Columns:
         """The same files sorted by path, and each file's references by name id (as ``ref_name`` promises)."""

@@ -20,7 +20,7 @@ from r1agent.tools import graph, maplines, mentions, rank, tokens
 from r1agent.tools.columns import Columns
 from r1agent.tools.graph import RefGraph, boost, link
 from r1agent.tools.index import Snapshot, rendered, update_index
-from r1agent.tools.maplines import definition_line
+from r1agent.tools.maplines import definition_line, number_tokens
 from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.rank import Memo, pagerank, rank_definitions
 from r1agent.tools.tokens import estimate_tokens
@@ -100,10 +100,12 @@ def render_map(
     # Ties fall back to row order (path, then line): a stable sort. Deterministic for identical inputs.
     order = np.argsort(-score, kind="stable")
 
-    line_tokens = cols.def_tokens  # each definition's line, costed when its file entered the index
+    body_tokens = cols.def_tokens  # each line's cost after its number, known since its file entered the index
+
+    starts = cols.def_start
 
     def line(k: int) -> str:
-        return definition_line(int(cols.def_start[k]), cols.def_qualname[k], cols.def_signature[k])
+        return definition_line(int(starts[k]), cols.def_qualname[k], cols.def_signature[k])
 
     parents, file_start = cols.def_parent.tolist(), cols.def_at.tolist()
     chosen: dict[int, set[int]] = {}  # file -> its definition rows in the map
@@ -128,7 +130,7 @@ def render_map(
                 chain.append(row)
             up = parents[row]
         header = 0 if f in chosen else estimate_tokens(_header(cols.paths[f]))
-        cost = sum(int(line_tokens[x]) for x in chain) + header
+        cost = sum(number_tokens(int(starts[x])) + int(body_tokens[x]) for x in chain) + header
         if used + cost > budget:
             misses += 1
             # The file's name alone may still fit: a ranked path is worth more than unused budget.

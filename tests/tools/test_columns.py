@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from r1agent.tools.columns import Columns, _parents
 from r1agent.tools.index import FileRecord
-from r1agent.tools.maplines import definition_tokens
+from r1agent.tools.maplines import body_tokens
 from r1agent.tools.symbols import Definition
 
 PATHS = [f"src/m{i}.py" for i in range(8)]
@@ -46,7 +46,7 @@ def test_updates_equal_a_fresh_build(start, steps):
         assert cols.same_as(fresh)
         assert cols.records() == dict(sorted(current.items()))
         # Each row's map-line cost moved with it (the map adds these up instead of estimating lines).
-        assert cols.def_tokens.tolist() == [definition_tokens(d.start_line, d.qualname, d.signature)
+        assert cols.def_tokens.tolist() == [body_tokens(d.qualname, d.signature)
                                             for r in cols.records().values() for d in r.definitions]
 
 
