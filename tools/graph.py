@@ -84,27 +84,23 @@ def link(cols: Columns) -> RefGraph:
 
     # File and name ids fit 32 bits; edges are many, so their arrays stay narrow. Keys are 64-bit.
     all_file, all_name = cols.def_file(), cols.def_name
+    n_files = max(len(cols.paths), 1)
+    # Each (key, file) pair defining that key once, in key order, then file order: its position is its slot.
     # A file defining a name twice (overloads, if/else branches) is still one definer.
-    def_pair = all_file.astype(np.int64) * width + all_name
+    def_pair = keys(all_file, all_name) * n_files + all_file
     pairs = sorted_unique(def_pair)
-    dfile = (pairs // width).astype(np.int32)
-    dkey = keys(dfile, pairs % width)
-    order = np.argsort(dkey, kind="stable")
-    dfile, dkey = dfile[order], dkey[order]
-    slot_of_pair = np.empty(len(order), dtype=np.int64)
-    slot_of_pair[order] = np.arange(len(order))
+    dfile, dkey = (pairs % n_files).astype(np.int32), pairs // n_files
     n_def = np.bincount(dkey, minlength=n_keys)
     first = np.concatenate(([0], np.cumsum(n_def)[:-1])) if n_names else np.zeros(0, dtype=np.int64)
     factor = np.ones(n_keys)
     factor[np.tile(cols.name_weak, n_keys // width) | (n_def > _GENERIC_DEFINERS)] = 0.1
 
-    # Names defined nowhere in the repo (or the family) have no definers and so link nothing.
+    # Names defined nowhere in the repo (or the family), or by crowds, link nothing: no definer is repeated.
     rfile = cols.ref_file()
     rkey = keys(rfile, cols.ref_name)
     fan = n_def[rkey]
-    keep = (fan > 0) & (fan <= _MAX_DEFINERS)
-    rfile, rkey, fan = rfile[keep], rkey[keep], fan[keep]
-    per_ref = np.sqrt(cols.ref_count[keep].astype(np.float64)) / fan * factor[rkey]
+    fan[fan > _MAX_DEFINERS] = 0
+    per_ref = np.sqrt(cols.ref_count.astype(np.float64)) / np.maximum(fan, 1) * factor[rkey]
 
     # One edge per (reference, definer of that name): repeat each reference once per definer.
     src = np.repeat(rfile, fan)
@@ -115,4 +111,4 @@ def link(cols: Columns) -> RefGraph:
     own = src != dst
     return RefGraph(paths=cols.paths, src=src[own], dst=dst[own], ident=ident[own], weight=weight[own],
                     names=cols.names, def_file=all_file, def_name=all_name, edge_slot=slot[own],
-                    def_slot=slot_of_pair[np.searchsorted(pairs, def_pair)])
+                    def_slot=np.searchsorted(pairs, def_pair))
