@@ -36,7 +36,7 @@ from r1agent.tools.reparse import parse_edited
 from r1agent.tools.symbols import Block, Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "9"
+SCHEMA_VERSION = "10"
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -254,7 +254,7 @@ def _columns_from_rows(conn: sqlite3.Connection) -> Columns:
 class _Job:
     path: str
     old_hash: str | None
-    last_parse: tuple[str, str] | None = None  # the row's definitions and blocks, when worth reusing
+    last_parse: tuple[str, str, str] | None = None  # the row's definitions, blocks and words, when worth reusing
 
 
 @dataclass(frozen=True)
@@ -298,9 +298,9 @@ def _process_one(root: str, job: _Job) -> _Outcome:
     spec = language_for(job.path)
     try:
         if job.last_parse:
-            defs, blocks = job.last_parse
+            defs, blocks, words = job.last_parse
             parsed = parse_edited(data, spec, [Block(*b) for b in json.loads(blocks)],
-                                  [Definition(*d) for d in json.loads(defs)])
+                                  [Definition(*d) for d in json.loads(defs)], words.split())
         else:
             parsed = parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
@@ -371,10 +371,10 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
         moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
         # The old hash decides whether a file whose stat moved really changed; only those rows are read.
         # A few edited files (parsed in this process) bring their last parse too: see reparse.py.
-        last = "defs, value" if len(moved) < INLINE_BELOW else "NULL, NULL"
+        last = "defs, value, idents" if len(moved) < INLINE_BELOW else "NULL, NULL, NULL"
         rows = _rows(conn, f"SELECT path, hash, {last} FROM files LEFT JOIN blocks USING (path) WHERE path IN ({{}})",
                      [p for p in moved if p in known])
-        old = {p: (h, (d, b) if d is not None else None) for p, h, d, b in rows}
+        old = {p: (h, (d, b, w) if d is not None else None) for p, h, d, b, w in rows}
         jobs = [_Job(p, *old.get(p, (None, None))) for p in sorted(moved)]
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
         changed: dict[str, FileRecord | None] = {p: None for p in gone}

@@ -15,11 +15,13 @@ from collections import Counter
 
 from r1agent.tools.languages import LanguageSpec
 from r1agent.tools.symbols import Block, Definition, ParsedFile, block_digest, parse_source
-from r1agent.tools.terms import identifiers
 
 
-def parse_edited(source: bytes, spec: LanguageSpec, old_blocks: list[Block], old_defs: list[Definition]) -> ParsedFile:
-    """What ``parse_source(source, spec)`` gives, from the file's last parse (its blocks and definitions)."""
+def parse_edited(
+    source: bytes, spec: LanguageSpec, old_blocks: list[Block], old_defs: list[Definition], old_words: list[str],
+) -> ParsedFile:
+    """What ``parse_source(source, spec)`` gives, from the file's last parse (its blocks, definitions and
+    identifier words)."""
     n = len(old_blocks)
     head, start = 0, 0  # unchanged blocks at the start, and where the first changed one begins
     while head < n and _holds(source, start, old_blocks[head]):
@@ -31,7 +33,7 @@ def parse_edited(source: bytes, spec: LanguageSpec, old_blocks: list[Block], old
         end -= old_blocks[n - 1 - tail].size
         tail += 1
     keep_head, keep_tail = max(head - 1, 0), max(tail - 1, 0)  # the neighbours are parsed again
-    if keep_head + keep_tail == 0:
+    if keep_head + keep_tail == 0 or sum(b.identifiers for b in old_blocks) != len(old_words):
         return parse_source(source, spec)  # nothing to keep (or no blocks: the last parse had errors)
     lo = sum(b.size for b in old_blocks[:keep_head])
     hi = len(source) - sum(b.size for b in old_blocks[n - keep_tail:])
@@ -44,6 +46,8 @@ def parse_edited(source: bytes, spec: LanguageSpec, old_blocks: list[Block], old
     shift = source.count(b"\n") - sum(b.lines for b in old_blocks)  # lines the edit added
     defs_head = sum(b.definitions for b in old_blocks[:keep_head])
     defs_tail = len(old_defs) - sum(b.definitions for b in old_blocks[n - keep_tail:])
+    words_head = sum(b.identifiers for b in old_blocks[:keep_head])
+    words_tail = len(old_words) - sum(b.identifiers for b in old_blocks[n - keep_tail:])
     blocks = [*old_blocks[:keep_head], *span.blocks, *old_blocks[n - keep_tail:]]
     references: Counter[str] = Counter()
     for b in blocks:
@@ -52,7 +56,7 @@ def parse_edited(source: bytes, spec: LanguageSpec, old_blocks: list[Block], old
         definitions=[*old_defs[:defs_head], *(_moved(d, before) for d in span.definitions),
                      *(_moved(d, shift) for d in old_defs[defs_tail:])],
         references=dict(references),
-        identifiers=identifiers(source.decode("utf-8", "replace")),
+        identifiers=[*old_words[:words_head], *span.identifiers, *old_words[words_tail:]],
         blocks=blocks,
     )
 

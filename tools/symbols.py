@@ -42,6 +42,7 @@ class Block(NamedTuple):
     lines: int  # newlines in them
     definitions: int  # how many of the file's definitions start in it (they follow in file order)
     references: dict[str, int]
+    identifiers: int  # how many of the file's identifier words are in it (they too follow in file order)
 
 
 def block_digest(data: bytes) -> str:
@@ -178,14 +179,19 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
             signature=signature,
         ))
     definitions.sort(key=lambda d: (d.start_line, d.end_line, d.name))
-    text = source.decode("utf-8", "replace")
-    blocks = [] if root.has_error else _blocks(root, source, definitions, ref_at)
-    return ParsedFile(definitions=definitions, references=dict(refs), identifiers=identifiers(text),
+    if root.has_error:
+        blocks, words = [], identifiers(source.decode("utf-8", "replace"))
+    else:
+        blocks, words = _blocks(root, source, definitions, ref_at)
+    return ParsedFile(definitions=definitions, references=dict(refs), identifiers=words,
                       syntax_errors=root.has_error, blocks=blocks)
 
 
-def _blocks(root: tree_sitter.Node, source: bytes, definitions: list[Definition], ref_at: dict[int, str]) -> list[Block]:
-    """The file cut at the line after each top-level node, unless the next node starts on that line.
+def _blocks(
+    root: tree_sitter.Node, source: bytes, definitions: list[Definition], ref_at: dict[int, str],
+) -> tuple[list[Block], list[str]]:
+    """The file cut at the line after each top-level node, unless the next node starts on that line,
+    and the file's identifier words, found block by block (a block starts a line, so no word spans two).
 
     A block so ends where its last node's line does: text added after it (say, a function appended
     with blank lines before it) leaves the block as it was, and only the new text is parsed. Comments
@@ -206,5 +212,7 @@ def _blocks(root: tree_sitter.Node, source: bytes, definitions: list[Definition]
     for at, name in ref_at.items():
         refs[bisect_right(cuts, at) - 1][name] += 1
     defs = Counter(bisect_right(rows, d.start_line - 1, hi=len(cuts)) - 1 for d in definitions)
-    return [Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i], dict(sorted(refs[i].items())))
-            for i, (a, b) in enumerate(spans)]
+    words = [identifiers(source[a:b].decode("utf-8", "replace")) for a, b in spans]
+    blocks = [Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i], dict(sorted(refs[i].items())),
+                    len(words[i])) for i, (a, b) in enumerate(spans)]
+    return blocks, [w for block in words for w in block]

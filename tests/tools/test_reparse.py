@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from r1agent.settings import Settings
-from r1agent.tools import reparse
+from r1agent.tools import reparse, symbols
 from r1agent.tools.files import repo_root
 from r1agent.tools.index import _connect, db_path, update_index
 from r1agent.tools.languages import language_for
@@ -64,7 +64,7 @@ def test_an_edited_file_parses_as_a_whole_file_parse_would(sample, snippet, data
         source[:cuts[b]] + source[cuts[a]:cuts[b]] + source[cuts[b]:],  # blocks repeated
         source + snippet,
     ]), label="edit")
-    assert parse_edited(edited, spec, last.blocks, last.definitions) == parse_source(edited, spec)
+    assert parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers) == parse_source(edited, spec)
 
 
 def _many_blocks() -> bytes:
@@ -77,8 +77,13 @@ def test_an_edit_to_one_function_parses_it_and_its_neighbours_only(monkeypatch):
     assert len(last.blocks) == 40
     edited = source.replace(b"return g20(x)", b"return g20(x) + h(x)\n    # and a longer body")
     sizes = _spans_parsed(monkeypatch)
-    got = parse_edited(edited, spec, last.blocks, last.definitions)
+    scanned: list[int] = []  # the texts searched for identifier words: the kept blocks' words are reused
+    words = symbols.identifiers
+    monkeypatch.setattr(symbols, "identifiers", lambda text: scanned.append(len(text)) or words(text))
+    got = parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers)
     assert sizes == [sum(b.size for b in last.blocks[19:22]) + len(b" + h(x)\n    # and a longer body")]
+    assert sum(scanned) == sizes[0]
+    monkeypatch.undo()
     assert got == parse_source(edited, spec)
     assert got.references["h"] == 1 and [d.start_line for d in got.definitions][21] == 86  # shifted a line
 
@@ -97,9 +102,19 @@ def test_text_that_changes_how_its_neighbour_parses_falls_back_to_the_whole_file
     last = parse_source(source, spec)
     edited = source.replace(before + after, before + insert + after)
     sizes = _spans_parsed(monkeypatch)
-    got = parse_edited(edited, spec, last.blocks, last.definitions)
+    got = parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers)
     assert sizes[-1] == len(edited)  # the span check failed, so the whole file was parsed
     assert got == parse_source(edited, spec)
+
+
+def test_words_that_do_not_match_the_blocks_make_a_whole_file_parse(monkeypatch):
+    source, spec = _many_blocks(), language_for("m.py")
+    last = parse_source(source, spec)
+    assert sum(b.identifiers for b in last.blocks) == len(last.identifiers) > 0
+    edited = source + b"def ok():\n    pass\n"
+    sizes = _spans_parsed(monkeypatch)
+    assert parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers[1:]) == parse_source(edited, spec)
+    assert sizes == [len(edited)]
 
 
 def test_a_file_with_syntax_errors_keeps_no_blocks_and_is_parsed_whole(monkeypatch):
@@ -108,7 +123,7 @@ def test_a_file_with_syntax_errors_keeps_no_blocks_and_is_parsed_whole(monkeypat
     assert broken.syntax_errors and broken.blocks == []
     sizes = _spans_parsed(monkeypatch)
     edited = _many_blocks() + b"def ok():\n    pass\n"
-    assert parse_edited(edited, spec, broken.blocks, broken.definitions) == parse_source(edited, spec)
+    assert parse_edited(edited, spec, broken.blocks, broken.definitions, broken.identifiers) == parse_source(edited, spec)
     assert sizes == [len(edited)]
 
 
