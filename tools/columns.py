@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from r1agent.tools.maplines import body_tokens
 from r1agent.tools.names import says_little
 from r1agent.tools.strings import Packer, Strings
 from r1agent.tools.symbols import Definition
@@ -95,7 +94,6 @@ class Columns:
     def_kind: Strings
     def_qualname: Strings
     def_signature: Strings
-    def_tokens: np.ndarray  # the estimate of its line in the map, less the line number's (see maplines.py)
     ref_at: np.ndarray
     ref_name: np.ndarray  # index into names, ascending within a file
     ref_count: np.ndarray
@@ -120,20 +118,18 @@ class Columns:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_records(cls, records: Iterable[FileRecord], costs: dict[tuple[str, str], int] | None = None) -> Columns:
+    def from_records(cls, records: Iterable[FileRecord]) -> Columns:
         """Columns of ``records``, in any order (files come out sorted by path).
 
         Records are read one at a time and not kept, so a first build of a big repository needs
-        little more memory than the columns themselves. ``costs`` holds map-line costs already known,
-        by (qualname, signature): an edited file's unchanged definitions are not estimated again.
+        little more memory than the columns themselves.
         """
-        costs = costs or {}
         paths: list[str] = []
         langs: list[str] = []
         errors: list[bool] = []
         ids: dict[str, int] = {}  # name -> id in order of first sight; sorted at the end
         def_counts, ref_counts = array("q"), array("q")
-        def_name, def_start, def_end, def_parent, def_tokens, ref_name, ref_count = (array("i") for _ in range(7))
+        def_name, def_start, def_end, def_parent, ref_name, ref_count = (array("i") for _ in range(6))
         def_kind, def_qualname, def_signature = Packer(), Packer(), Packer()
         for r in records:
             paths.append(r.path)
@@ -149,8 +145,6 @@ class Columns:
                 def_kind.append(d.kind)
                 def_qualname.append(d.qualname)
                 def_signature.append(d.signature)
-                cost = costs.get((d.qualname, d.signature))
-                def_tokens.append(body_tokens(d.qualname, d.signature) if cost is None else cost)
             for name, count in r.references.items():
                 ref_name.append(ids.setdefault(name, len(ids)))
                 ref_count.append(count)
@@ -165,7 +159,6 @@ class Columns:
             def_start=np.frombuffer(def_start, dtype=_INT).copy(), def_end=np.frombuffer(def_end, dtype=_INT).copy(),
             def_parent=np.frombuffer(def_parent, dtype=_INT).copy(),
             def_kind=def_kind.packed(), def_qualname=def_qualname.packed(), def_signature=def_signature.packed(),
-            def_tokens=np.frombuffer(def_tokens, dtype=_INT).copy(),
             ref_at=_offsets(np.frombuffer(ref_counts, dtype=np.int64)),
             ref_name=final[np.frombuffer(ref_name, dtype=_INT)], ref_count=np.frombuffer(ref_count, dtype=_INT).copy(),
         )
@@ -173,7 +166,7 @@ class Columns:
 
     def updated(self, changed: dict[str, FileRecord | None]) -> Columns:
         """These columns with ``changed`` files replaced (None: removed); the rest is copied by index."""
-        part = Columns.from_records((r for r in changed.values() if r is not None), self._costs_of(changed))
+        part = Columns.from_records(r for r in changed.values() if r is not None)
 
         # One vocabulary: the new names slot in, and every old id moves up by those sorted before it.
         extra = [n for n in part.names if _find(self.names, n) < 0]  # sorted, as part.names is
@@ -227,21 +220,9 @@ class Columns:
             def_name=cat("def_name", "def_at", ids=True), def_start=cat("def_start", "def_at"),
             def_end=cat("def_end", "def_at"), def_parent=cat("def_parent", "def_at"), def_kind=text("def_kind"),
             def_qualname=text("def_qualname"), def_signature=text("def_signature"),
-            def_tokens=cat("def_tokens", "def_at"),
             ref_at=offsets("ref_at"), ref_name=cat("ref_name", "ref_at", ids=True), ref_count=cat("ref_count", "ref_at"),
         )
         return joined._without_unused_names()
-
-    def _costs_of(self, paths: Iterable[str]) -> dict[tuple[str, str], int]:
-        """The map-line costs of these files' definitions, by (qualname, signature)."""
-        costs = {}
-        for path in paths:
-            i = _find(self.paths, path)
-            if i >= 0:
-                rows = range(int(self.def_at[i]), int(self.def_at[i + 1]))
-                keys = ((self.def_qualname[k], self.def_signature[k]) for k in rows)
-                costs.update(zip(keys, self.def_tokens[rows.start:rows.stop].tolist(), strict=True))
-        return costs
 
     def _in_path_order(self) -> Columns:
         """The same files sorted by path, and each file's references by name id (as ``ref_name`` promises)."""
@@ -256,7 +237,7 @@ class Columns:
                 def_at=_offsets(def_counts), def_name=self.def_name[def_rows], def_start=self.def_start[def_rows],
                 def_end=self.def_end[def_rows], def_parent=self.def_parent[def_rows],
                 def_kind=_take_strings(self.def_kind, def_rows), def_qualname=_take_strings(self.def_qualname, def_rows),
-                def_signature=_take_strings(self.def_signature, def_rows), def_tokens=self.def_tokens[def_rows],
+                def_signature=_take_strings(self.def_signature, def_rows),
                 ref_at=_offsets(ref_counts), ref_name=self.ref_name[ref_rows], ref_count=self.ref_count[ref_rows],
             )
         by_name = np.lexsort((cols.ref_name, cols.ref_file()))

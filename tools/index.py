@@ -25,7 +25,7 @@ from pathlib import Path
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
 from r1agent.tools import columns as columns_module
-from r1agent.tools import maplines, mapped, tokens
+from r1agent.tools import mapped
 from r1agent.tools import names as names_module
 from r1agent.tools import strings as strings_module
 from r1agent.tools.columns import Columns
@@ -152,10 +152,9 @@ class Snapshot:
         return link(self.columns)
 
 
-# A snapshot written by other column code (or other name flags, or other line costs) is rebuilt from
-# the rows, never misread.
+# A snapshot written by other column code (or other name flags) is rebuilt from the rows, never misread.
 _SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + b"".join(
-    Path(m.__file__).read_bytes() for m in (columns_module, mapped, names_module, strings_module, maplines, tokens)
+    Path(m.__file__).read_bytes() for m in (columns_module, mapped, names_module, strings_module)
     if m.__file__)).hexdigest()[:16]
 
 # Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);

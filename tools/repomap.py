@@ -16,18 +16,17 @@ import numpy as np
 
 from r1agent.events import EventSink, ignore
 from r1agent.settings import Settings
-from r1agent.tools import graph, maplines, mentions, rank, tokens
+from r1agent.tools import graph, mentions, rank, tokens
 from r1agent.tools.columns import Columns
 from r1agent.tools.graph import RefGraph, boost, link
 from r1agent.tools.index import Snapshot, rendered, update_index
-from r1agent.tools.maplines import definition_line, number_tokens
 from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.rank import Memo, pagerank, rank_definitions
 from r1agent.tools.tokens import estimate_tokens
 
 # A stored map is reused only when the code that renders maps is the same as when it was stored.
 _RENDER_VERSION = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (graph, maplines, mentions, rank, tokens) if m.__file__) + Path(__file__).read_bytes()
+    Path(m.__file__).read_bytes() for m in (graph, mentions, rank, tokens) if m.__file__) + Path(__file__).read_bytes()
 ).hexdigest()[:16]
 _MENTION_BOOST = 10.0
 _FOCUS_BOOST = 3.0
@@ -43,6 +42,10 @@ class RepoMap:
 
 def _header(path: str) -> str:
     return f"{path}:\n"
+
+
+def _prefix(start_line: int, depth: int) -> str:
+    return f"{start_line:>5}│{'  ' * depth}"
 
 
 def personalization(cols: Columns, focus: Iterable[str], issue_text: str) -> tuple[dict[str, float], frozenset[str]]:
@@ -100,12 +103,14 @@ def render_map(
     # Ties fall back to row order (path, then line): a stable sort. Deterministic for identical inputs.
     order = np.argsort(-score, kind="stable")
 
-    body_tokens = cols.def_tokens  # each line's cost after its number, known since its file entered the index
+    starts, qualnames, signatures = cols.def_start, cols.def_qualname, cols.def_signature
+    lines: dict[int, tuple[str, int]] = {}  # row -> its map line and that line's token estimate
 
-    starts = cols.def_start
-
-    def line(k: int) -> str:
-        return definition_line(int(starts[k]), cols.def_qualname[k], cols.def_signature[k])
+    def line(k: int) -> tuple[str, int]:
+        if k not in lines:
+            text = f"{_prefix(int(starts[k]), qualnames[k].count('.'))}{signatures[k]}\n"
+            lines[k] = (text, estimate_tokens(text))
+        return lines[k]
 
     parents, file_start = cols.def_parent.tolist(), cols.def_at.tolist()
     chosen: dict[int, set[int]] = {}  # file -> its definition rows in the map
@@ -130,7 +135,7 @@ def render_map(
                 chain.append(row)
             up = parents[row]
         header = 0 if f in chosen else estimate_tokens(_header(cols.paths[f]))
-        cost = sum(number_tokens(int(starts[x])) + int(body_tokens[x]) for x in chain) + header
+        cost = sum(line(x)[1] for x in chain) + header
         if used + cost > budget:
             misses += 1
             # The file's name alone may still fit: a ranked path is worth more than unused budget.
@@ -145,7 +150,7 @@ def render_map(
     blocks = []
     for f, rows in chosen.items():
         # Rows run in file order (by start line, end line, name), so sorting them gives reading order.
-        blocks.append(_header(cols.paths[f]) + "".join(line(k) for k in sorted(rows)))
+        blocks.append(_header(cols.paths[f]) + "".join(line(k)[0] for k in sorted(rows)))
     text = "\n".join(blocks)
     # The estimate is additive over lines, and a blank line after a line's "\n" costs nothing more, so
     # ``used`` is exactly the estimate of the text (tests check it).
