@@ -8,6 +8,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import accumulate
 from typing import NamedTuple
 
 import tree_sitter
@@ -179,16 +180,17 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
             signature=signature,
         ))
     definitions.sort(key=lambda d: (d.start_line, d.end_line, d.name))
+    text = source.decode("utf-8", "replace")
     if root.has_error:
-        blocks, words = [], identifiers(source.decode("utf-8", "replace"))
+        blocks, words = [], identifiers(text)
     else:
-        blocks, words = _blocks(root, source, definitions, ref_at)
+        blocks, words = _blocks(root, source, text, definitions, ref_at)
     return ParsedFile(definitions=definitions, references=dict(refs), identifiers=words,
                       syntax_errors=root.has_error, blocks=blocks)
 
 
 def _blocks(
-    root: tree_sitter.Node, source: bytes, definitions: list[Definition], ref_at: dict[int, str],
+    root: tree_sitter.Node, source: bytes, text: str, definitions: list[Definition], ref_at: dict[int, str],
 ) -> tuple[list[Block], list[str]]:
     """The file cut at the line after each top-level node, unless the next node starts on that line,
     and the file's identifier words, found block by block (a block starts a line, so no word spans two).
@@ -212,7 +214,13 @@ def _blocks(
     for at, name in ref_at.items():
         refs[bisect_right(cuts, at) - 1][name] += 1
     defs = Counter(bisect_right(rows, d.start_line - 1, hi=len(cuts)) - 1 for d in definitions)
-    words = [identifiers(source[a:b].decode("utf-8", "replace")) for a, b in spans]
-    blocks = [Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i], dict(sorted(refs[i].items())),
-                    len(words[i])) for i, (a, b) in enumerate(spans)]
-    return blocks, [w for block in words for w in block]
+    # Where each block starts in ``text``: at its byte offset, unless some character takes several bytes.
+    at = [*cuts, len(text)] if len(text) == len(source) else \
+        list(accumulate((len(source[a:b].decode("utf-8", "replace")) for a, b in spans), initial=0))
+    blocks, words = [], []
+    for i, (a, b) in enumerate(spans):
+        found = identifiers(text, at[i], at[i + 1])
+        words += found
+        blocks.append(Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i],
+                            dict(sorted(refs[i].items())), len(found)))
+    return blocks, words

@@ -40,9 +40,10 @@ def split_identifier(ident: str) -> list[str]:
     return [p for p in parts if len(p) > 1]
 
 
-def identifiers(text: str) -> list[str]:
-    """The identifier-like words of a text, in order (cheap: the index stores these, not terms)."""
-    return _IDENT.findall(text)
+def identifiers(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """The identifier-like words of a text, or of ``text[start:end]`` without copying it, in order
+    (cheap: the index stores these, not terms)."""
+    return _IDENT.findall(text, start, len(text) if end is None else end)
 
 
 def terms_of_identifiers(idents: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ from r1agent.tools.index import _connect, db_path, update_index
 from r1agent.tools.languages import language_for
 from r1agent.tools.reparse import parse_edited
 from r1agent.tools.symbols import parse_source
+from r1agent.tools.terms import identifiers
 
 SAMPLES = sorted((Path(__file__).parents[1] / "fixtures" / "tags").iterdir())
 SNIPPETS = [
@@ -79,7 +80,8 @@ def test_an_edit_to_one_function_parses_it_and_its_neighbours_only(monkeypatch):
     sizes = _spans_parsed(monkeypatch)
     scanned: list[int] = []  # the texts searched for identifier words: the kept blocks' words are reused
     words = symbols.identifiers
-    monkeypatch.setattr(symbols, "identifiers", lambda text: scanned.append(len(text)) or words(text))
+    monkeypatch.setattr(symbols, "identifiers", lambda text, start=0, end=None:
+                        scanned.append((len(text) if end is None else end) - start) or words(text, start, end))
     got = parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers)
     assert sizes == [sum(b.size for b in last.blocks[19:22]) + len(b" + h(x)\n    # and a longer body")]
     assert sum(scanned) == sizes[0]
@@ -105,6 +107,19 @@ def test_text_that_changes_how_its_neighbour_parses_falls_back_to_the_whole_file
     got = parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers)
     assert sizes[-1] == len(edited)  # the span check failed, so the whole file was parsed
     assert got == parse_source(edited, spec)
+
+
+def test_words_are_found_block_by_block_where_characters_take_several_bytes():
+    spec = language_for("m.py")
+    source = "".join(f"def f{i}(x):\n    return 'café ☕ {i}' + g{i}(x)\n\n" for i in range(10)).encode()
+    last = parse_source(source, spec)
+    cuts = _cuts(last.blocks)
+    assert len(last.blocks) >= 10 and len(source) > len(source.decode())
+    assert last.identifiers == identifiers(source.decode())
+    spans = zip(cuts, cuts[1:], strict=False)
+    assert [b.identifiers for b in last.blocks] == [len(identifiers(source[a:b].decode())) for a, b in spans]
+    edited = source.replace(b"g4(x)", "g4(x) + ünï(x)".encode())
+    assert parse_edited(edited, spec, last.blocks, last.definitions, last.identifiers) == parse_source(edited, spec)
 
 
 def test_words_that_do_not_match_the_blocks_make_a_whole_file_parse(monkeypatch):
