@@ -33,8 +33,9 @@ def parse_edited(
         end -= old_blocks[n - 1 - tail].size
         tail += 1
     keep_head, keep_tail = max(head - 1, 0), max(tail - 1, 0)  # the neighbours are parsed again
+    # Nothing to keep (or no blocks: the last parse had errors), or words that do not fit the blocks.
     if keep_head + keep_tail == 0 or sum(b.identifiers for b in old_blocks) != len(old_words):
-        return parse_source(source, spec)  # nothing to keep (or no blocks: the last parse had errors)
+        return parse_source(source, spec)
     lo = sum(b.size for b in old_blocks[:keep_head])
     hi = len(source) - sum(b.size for b in old_blocks[n - keep_tail:])
     span = parse_source(source[lo:hi], spec)
