@@ -53,6 +53,7 @@ def test_an_edited_file_parses_as_a_whole_file_parse_would(sample, snippet, data
     source, spec = sample.read_bytes(), language_for(sample.name)
     last = parse_source(source, spec)
     assert last.blocks and not last.syntax_errors
+    assert last.identifiers == identifiers(source.decode())  # found block by block, as one scan finds them
     cuts = _cuts(last.blocks)
     a = data.draw(st.integers(0, len(cuts) - 2), label="block")
     b = data.draw(st.integers(a + 1, len(cuts) - 1), label="to block")
