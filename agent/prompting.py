@@ -7,6 +7,7 @@ later round only appends turns, and earlier text is never rewritten.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,3 +46,35 @@ def tail(text: str, limit: int = FEEDBACK_TAIL_CHARS) -> str:
     """The end of a long output, compacted and marked as cut, so feedback stays short."""
     text = compact(text).strip()
     return text if len(text) <= limit else "[…]" + text[-limit:]
+
+
+_OUTPUT_BLOCK = re.compile(r"Test output \(tail\):\n```\n.*?\n```\n?", re.S)
+TRIMMED = "Test output: trimmed (an earlier round's; see the latest round's)\n"
+DROPPED_ANSWER = "(An earlier answer, left out to fit the context: it did not fix the issue.)"
+
+
+def fit_messages(messages: Sequence, budget: int, count) -> list:
+    """The conversation within ``budget`` tokens (``count`` estimates a text's). First the test output
+    of older feedback turns goes, oldest first; then older answers (each answer holds a complete fix,
+    so the latest one stands for them). The first user turn (the context pack) and the latest round are
+    never cut. Raises PromptTooLongError when even that does not fit."""
+    from r1agent.errors import PromptTooLongError
+
+    out = list(messages)
+    total = sum(count(m.content) for m in out)
+    first_user = next((i for i, m in enumerate(out) if m.role == "user"), 0)
+    older = range(first_user + 1, len(out) - 2)  # the last answer and its feedback stay whole
+    for role, cut in (("user", lambda text: _OUTPUT_BLOCK.sub(TRIMMED, text)), ("assistant", lambda _: DROPPED_ANSWER)):
+        for i in older:
+            if total <= budget:
+                break
+            m = out[i]
+            if m.role == role and count(new := cut(m.content)) < count(m.content):
+                total += count(new) - count(m.content)
+                out[i] = type(m)(role=m.role, content=new)
+    if total > budget:
+        raise PromptTooLongError(
+            f"the prompt needs about {total} tokens, more than the {budget} the model's context leaves "
+            "after the completion cap; lower context.file_tokens or context.map_tokens, or budget.rounds"
+        )
+    return out

@@ -56,8 +56,10 @@ def default_services(settings: Settings, repo: Path, run_dir: Path, log: RunLog)
     from r1agent.sandbox import open_backend
     from r1agent.tools.context import build_context_pack
 
+    sandbox = open_backend(settings, repo)
+    sandbox.snapshot_file = run_dir / "snapshot.tar"  # a resumed run tests the files the run began with
     return Services(
-        settings=settings, model=R1Client(settings.endpoint), sandbox=open_backend(settings, repo),
+        settings=settings, model=R1Client(settings.endpoint), sandbox=sandbox,
         build_context=build_context_pack, run_dir=run_dir, record=log,
     )
 

@@ -36,6 +36,7 @@ class Candidate(BaseModel):
     files: list[str] = Field(default_factory=list)
     edit_feedback: str = ""
     applied_text: str = ""  # blocks that matched in a refused answer; carried into the next round
+    refused: list[str] = Field(default_factory=list)  # edits of judging files left out (see judges.py)
     status: CandidateStatus = "pending"
     fail_to_pass: list[str] = Field(default_factory=list)
     pass_to_fail: list[str] = Field(default_factory=list)

@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "index": "r1agent.commands.index:index_command",
     "map": "r1agent.commands.map:map_command",
     "localize": "r1agent.commands.localize:localize_command",
+    "context": "r1agent.commands.context:context_command",
     "sandbox": "r1agent.commands.sandbox:sandbox",
     "apply": "r1agent.commands.apply:apply",
     "demo": "r1agent.commands.demo:demo",

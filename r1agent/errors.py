@@ -38,3 +38,7 @@ class EditError(R1AgentError):
 
 class InputError(R1AgentError):
     """A file or argument given on the command line is unusable."""
+
+
+class PromptTooLongError(R1AgentError):
+    """A prompt cannot fit the model's context, even with older feedback trimmed; it is never sent."""

@@ -9,6 +9,7 @@ errors, 5xx and dropped streams with backoff, and records tokens, TTFT and durat
 from __future__ import annotations
 
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -18,10 +19,10 @@ from typing import Any
 import openai
 from pydantic import BaseModel, ValidationError
 
-from r1agent.errors import EndpointError
+from r1agent.errors import EndpointError, PromptTooLongError
 from r1agent.events import AnswerDelta, EventSink, Message, ModelCallDone, ReasoningDelta, ignore
 from r1agent.profiles import PROFILES, ModelProfile
-from r1agent.reasoning import Piece, ReasoningSplitter, split_message
+from r1agent.reasoning import Piece, ReasoningSplitter
 from r1agent.settings import EndpointSettings
 
 
@@ -157,11 +158,10 @@ class R1Client:
     ) -> list[ChatMessage]:
         """Instructions as a system prompt if the profile takes one, else in the first user turn.
 
-        ``history`` holds the earlier user/assistant turns without instructions. Any reasoning
-        left in an assistant turn is dropped, so a follow-up only appends to the earlier prompt.
+        ``history`` holds the earlier user/assistant turns without instructions; an assistant turn is
+        its answer alone, sent as it is, so a follow-up only appends to the earlier prompt.
         """
-        turns = [ChatMessage(m.role, split_message(m.content)[1] if m.role == "assistant" else m.content)
-                 for m in history]
+        turns = list(history)
         for m in turns:
             if m.role not in ("user", "assistant"):
                 raise ValueError(f"history holds a {m.role!r} turn; only user and assistant turns belong there")
@@ -191,9 +191,9 @@ class R1Client:
         emit = on_event or ignore
         request = {
             "model": model,
-            # Reasoning never goes back to the model, however the caller kept its history.
-            "messages": [{"role": m.role, "content": split_message(m.content)[1] if m.role == "assistant" else m.content}
-                         for m in messages],
+            # History holds answers only (reasoning is split off as it arrives and never kept), so turns go
+            # as they are: an answer whose code holds "</think>" must not be cut again.
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
             "n": n,
             "temperature": self.endpoint.temperature if self.endpoint.temperature is not None else self.profile.temperature,
             "top_p": self.endpoint.top_p if self.endpoint.top_p is not None else self.profile.top_p,
@@ -221,11 +221,52 @@ class R1Client:
                 if cancel is None:
                     time.sleep(delay)
                 continue
+            if len(completion.choices) < n:
+                completion = self._fill_choices(completion, request, n, emit, cancel, stream)
             self.last_calls.append(completion.usage)
             u = completion.usage
             emit(ModelCallDone(u.prompt_tokens, u.completion_tokens, u.reasoning_tokens, u.ttft_s, u.duration_s))
             return completion
         raise AssertionError("unreachable: the loop returns or raises")
+
+    def _fill_choices(
+        self, got: Completion, request: dict[str, Any], n: int, emit: EventSink, cancel: threading.Event | None,
+        stream: bool,
+    ) -> Completion:
+        """An endpoint that ignores ``n`` (the DeepSeek API has none) answered fewer choices: draw the rest
+        as concurrent single requests, numbered after the ones that came."""
+        missing = n - len(got.choices)
+        emit(Message(f"the endpoint answered {len(got.choices)} of {n} choices; asking for the other {missing} "
+                     "one at a time", level="warning"))
+        results: list[Completion | BaseException | None] = [None] * missing
+
+        def one(k: int) -> None:
+            index = len(got.choices) + k
+            relay = lambda e: emit(type(e)(index, e.text) if isinstance(e, ReasoningDelta | AnswerDelta) else e)  # noqa: E731
+            try:
+                once = self._stream_once if stream else (lambda r, m, e, c: self._whole_once(r, m, e))
+                results[k] = once({**request, "n": 1}, got.model, relay, cancel)
+            except BaseException as e:  # re-raised below, in the caller's thread
+                results[k] = e
+
+        threads = [threading.Thread(target=one, args=(k,), daemon=True) for k in range(missing)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        choices = list(got.choices)
+        usages = [got.usage]
+        for r in results:
+            if isinstance(r, BaseException):
+                raise EndpointError(f"a single-choice request failed: {r}") if isinstance(r, _Retryable) else r
+            assert r is not None and r.choices
+            c = r.choices[0]
+            choices.append(Choice(len(choices), c.reasoning, c.answer, c.finish_reason))
+            usages.append(r.usage)
+        usage = Usage(sum(u.prompt_tokens for u in usages), sum(u.completion_tokens for u in usages),
+                      sum(u.reasoning_tokens for u in usages), got.usage.ttft_s,
+                      max(u.duration_s for u in usages))
+        return Completion(choices, usage, got.model)
 
     def _open(self, request: dict[str, Any], **extra: Any) -> Any:
         """Send the request, sorting failures into retryable and final ones."""
@@ -240,7 +281,10 @@ class R1Client:
         except openai.APIStatusError as e:
             if e.status_code >= 500:
                 raise _Retryable(f"HTTP {e.status_code} from the endpoint") from None
-            raise EndpointError(f"the endpoint refused the request: HTTP {e.status_code}: {_error_text(e)}") from None
+            text = _error_text(e)
+            if e.status_code == 400 and _TOO_LONG.search(text):
+                raise PromptTooLongError(_too_long(text, request)) from None
+            raise EndpointError(f"the endpoint refused the request: HTTP {e.status_code}: {text}") from None
 
     def _stream_once(
         self, request: dict[str, Any], model: str, emit: EventSink, cancel: threading.Event | None
@@ -250,6 +294,7 @@ class R1Client:
         n = request["n"]
         splitters = [ReasoningSplitter() for _ in range(n)]
         finish: list[str | None] = [None] * n
+        seen = [False] * n
         usage_seen: Any = None
         stream = self._open(request, stream=True, stream_options={"include_usage": True})
         try:
@@ -259,6 +304,7 @@ class R1Client:
                 for c in chunk.choices:
                     if not 0 <= c.index < n:
                         continue
+                    seen[c.index] = True
                     delta = c.delta
                     reasoning = getattr(delta, "reasoning", None) or getattr(delta, "reasoning_content", None)
                     pieces = splitters[c.index].feed_reasoning(reasoning or "")
@@ -278,11 +324,13 @@ class R1Client:
             raise EndpointError(f"the endpoint reported an error mid-stream: {e.message}") from None
         finally:
             stream.close()
-        if any(f is None for f in finish):
+        # Choices that never appeared were not drawn (an endpoint that ignores n); a choice cut short is a break.
+        came = [i for i in range(n) if seen[i]]
+        if any(finish[i] is None for i in came) or not came:
             raise _Retryable("the stream ended before every choice finished")
-        for i, s in enumerate(splitters):
-            _emit_pieces(emit, i, s.finish())
-        choices = [Choice(i, s.reasoning, s.answer, finish[i]) for i, s in enumerate(splitters)]
+        for i in came:
+            _emit_pieces(emit, i, splitters[i].finish())
+        choices = [Choice(i, splitters[i].reasoning, splitters[i].answer, finish[i]) for i in came]
         return Completion(choices, _usage(usage_seen, choices, ttft, time.monotonic() - started), model)
 
     def _whole_once(self, request: dict[str, Any], model: str, emit: EventSink) -> Completion:
@@ -360,6 +408,20 @@ def _cause(error: BaseException) -> str:
         error = error.__cause__
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text
+
+
+_TOO_LONG = re.compile(r"maximum context length|context length|context_length_exceeded|too many tokens|prompt is too long",
+                       re.I)
+
+
+def _too_long(text: str, request: dict[str, Any]) -> str:
+    """One line for a prompt over the model's limit: its size and the limit, as the server gave them."""
+    limit = re.search(r"maximum context length is (\d+)", text)
+    asked = re.search(r"\((\d+) in the messages", text)
+    size = f"{asked[1]} tokens" if asked else f"{sum(len(m['content']) for m in request['messages'])} characters"
+    cap = f"the model's limit of {limit[1]} tokens" if limit else f"the model's limit ({text[:120]})"
+    return (f"the prompt has {size} and max_tokens is {request['max_tokens']}: more than {cap}; "
+            "lower endpoint.max_tokens, context.file_tokens or context.map_tokens")
 
 
 def _error_text(error: openai.APIStatusError) -> str:

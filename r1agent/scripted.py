@@ -156,6 +156,8 @@ class ScriptedEndpoint:
         think_opener: bool = True,
         report_reasoning_tokens: bool = False,
         kv_cache_tokens: int = 1_000_000,
+        ignores_n: bool = False,
+        max_context: int | None = None,
     ):
         if reasoning_field not in WIRE_FORMS:
             raise InputError(f"reasoning field {reasoning_field!r}: expected one of {', '.join(WIRE_FORMS)}")
@@ -167,6 +169,8 @@ class ScriptedEndpoint:
         self.think_opener = think_opener  # inline form only: False mimics a template that opened <think>
         self.report_reasoning_tokens = report_reasoning_tokens  # as the DeepSeek API does; vLLM does not
         self.kv_cache_tokens = kv_cache_tokens
+        self.ignores_n = ignores_n  # answer one choice whatever n asks, as an endpoint without n does
+        self.max_context = max_context  # refuse longer requests with vLLM's HTTP 400
         self.requests: list[dict[str, Any]] = []
         self.metrics = _Metrics(model)
         self._ordered = [t for t in self.turns if t.match is None]
@@ -339,6 +343,16 @@ class _Handler(BaseHTTPRequestHandler):
         if body.get("model") != ep.model:
             self._error(404, f"The model `{body.get('model')}` does not exist.")
             return
+        if ep.max_context is not None:
+            asked = sum(len(tokenize(str(m.get("content", "")))) for m in messages)
+            cap = int(body.get("max_tokens") or 0)
+            if asked + cap > ep.max_context:
+                self._error(400, f"This model's maximum context length is {ep.max_context} tokens. However, you "
+                                 f"requested {asked + cap} tokens ({asked} in the messages, {cap} in the completion). "
+                                 "Please reduce the length of the messages or completion.")
+                return
+        if ep.ignores_n:
+            body = {**body, "n": 1}
         fault = ep._take_fault()
         if fault and fault.kind == "http_500":
             self._error(500, "scripted fault: internal server error")

@@ -72,11 +72,19 @@ class TestSettings(_Section):
     timeout: float = Field(900.0, gt=0, description="seconds for one test run")
 
 
+class ContextSettings(_Section):
+    map_tokens: int = Field(2048, ge=0, description="tokens of repository map in the first prompt")
+    file_tokens: int = Field(12000, ge=500, description="tokens of code (whole files and excerpts) in the first prompt")
+    whole_file_tokens: int = Field(4000, ge=100, description="a file costing more is shown as excerpts, not whole")
+    feedback_reserve: int = Field(6000, ge=0, description="tokens kept free in the context for later rounds")
+
+
 class Settings(_Section):
     endpoint: EndpointSettings = Field(default_factory=EndpointSettings)
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     tests: TestSettings = Field(default_factory=TestSettings)
+    context: ContextSettings = Field(default_factory=ContextSettings)
     state_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_state_dir("r1agent")))
     cache_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_cache_dir("r1agent")))
 
@@ -91,6 +99,7 @@ class LoadedSettings:
 
     settings: Settings
     sources: dict[str, str] = field(default_factory=dict)
+    ignored: list[str] = field(default_factory=list)  # repository keys left out under repo_policy="ignore"
 
     def rows(self) -> list[tuple[str, Any, str]]:
         flat = _flatten(self.settings.model_dump(mode="json"))
@@ -133,6 +142,16 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"{path}: cannot read: {e}") from None
+
+
+# What a repository's own file may set: matters of the project itself. Everything else (the endpoint and
+# its key, the sandbox backend and its limits, CA bundles, cache and state dirs) moves data off the machine,
+# weakens isolation or points r1agent at files, so it comes only from the user's layers.
+REPO_KEYS = ("tests.command", "tests.timeout", "sandbox.setup", "budget.", "context.")
+
+
+def repo_may_set(key: str) -> bool:
+    return any(key == k or (k.endswith(".") and key.startswith(k)) for k in REPO_KEYS)
 
 
 def _repo_layer(repo: Path | None) -> tuple[str, dict[str, Any]] | None:
@@ -181,16 +200,32 @@ def load_settings(
     repo: Path | None = None,
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    repo_policy: Literal["refuse", "ignore"] = "refuse",
 ) -> LoadedSettings:
-    """Merge every layer, validate once, and name the layer of any bad value."""
+    """Merge every layer, validate once, and name the layer of any bad value.
+
+    A key the repository may not set (see REPO_KEYS) is refused with a ConfigError, or with
+    ``repo_policy="ignore"`` (a batch over others' repositories) left out and noted in ``ignored``."""
     environ = os.environ if environ is None else environ
     layers: list[tuple[str, dict[str, Any]]] = []
     user_file = Path(environ["R1AGENT_CONFIG"]) if environ.get("R1AGENT_CONFIG") else user_config_path()
     if user_file.is_file():
         layers.append((str(user_file), _flatten(_read_toml(user_file))))
     repo_layer = _repo_layer(repo)
+    ignored: list[str] = []
     if repo_layer:
-        layers.append((repo_layer[0], _flatten(repo_layer[1])))
+        source, flat = repo_layer[0], _flatten(repo_layer[1])
+        for key in sorted(k for k in flat if not repo_may_set(k)):
+            if repo_policy == "refuse":
+                env = ENV_PREFIX + key.upper().replace(".", "__")
+                raise ConfigError(
+                    f"{source} sets {key}, which only you may set, never a repository: put it in {user_file}, "
+                    f"in {env}, or in --set {key}=..., and remove it from the repository's file"
+                )
+            ignored.append(f"{source}: {key} ignored (only the user may set it)")
+            del flat[key]
+        layers.append((source, flat))
     layers.append(("environment", _env_layer(environ)))
     layers.append(("command line", dict(flags or {})))
 
@@ -210,4 +245,4 @@ def load_settings(
         origin = sources.get(key) or next((s for k, s in sources.items() if k.startswith(key + ".")), "default")
         expected = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(f"{origin}: {key}: {expected} (got {err.get('input')!r})") from None
-    return LoadedSettings(settings=settings, sources=sources)
+    return LoadedSettings(settings=settings, sources=sources, ignored=ignored)

@@ -44,16 +44,26 @@ class FrozenSnapshot:
     of a run starts from the same files even if the user keeps editing."""
 
     repo: Path
+    snapshot_file: Path | None = None  # where a run keeps it, so a resumed run tests the same files
     _snapshot: bytes | None = None
 
     def snapshot(self) -> bytes:
         if self._snapshot is None:
-            self._snapshot = snapshot_with_baseline(self.repo)
+            if self.snapshot_file is not None and self.snapshot_file.is_file():
+                self._snapshot = self.snapshot_file.read_bytes()
+            else:
+                self._snapshot = snapshot_with_baseline(self.repo)
+                if self.snapshot_file is not None:
+                    tmp = self.snapshot_file.with_name(self.snapshot_file.name + ".partial")
+                    tmp.write_bytes(self._snapshot)
+                    os.replace(tmp, self.snapshot_file)
         return self._snapshot
 
     def refresh_snapshot(self) -> None:
         """Take the snapshot again at the next create (after the user changed the working tree)."""
         self._snapshot = None
+        if self.snapshot_file is not None:
+            self.snapshot_file.unlink(missing_ok=True)
 
 
 def snapshot_with_baseline(repo: Path) -> bytes:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 DEPENDENCY_PATTERNS = ("pyproject.toml", "setup.py", "setup.cfg", "requirements*.txt", "requirements/*.txt")
 TEST_EXTRAS = ("test", "tests", "testing", "dev")
-PLAN_VERSION = "2"  # bump when the install recipe changes, so cached images are rebuilt
+PLAN_VERSION = "3"  # bump when the install recipe changes, so cached images are rebuilt
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from r1agent.sandbox.baseline import FrozenSnapshot
 from r1agent.sandbox.cleanup import PruneCounts, prune, remove_crash_leftovers
 from r1agent.sandbox.docker_connect import connect
 from r1agent.sandbox.docker_sandbox import DockerSandbox
-from r1agent.sandbox.env_image import ensure_env_image
+from r1agent.sandbox.env_image import build_limits, ensure_env_image
 from r1agent.sandbox.host_install_env import host_install_env
 from r1agent.sandbox.pool import run_parallel
 from r1agent.settings import Settings
@@ -45,7 +45,8 @@ class DockerBackend(FrozenSnapshot):
         cfg = self.settings.sandbox
         base = ensure_base_image(self.client, cfg.base_image, self.settings.cache_dir / "base-build", self.on_event)
         self._image = ensure_env_image(
-            self.client, self.repo, base, cfg.setup, host_install_env(cfg.ca_bundle), cfg.timeout, self.on_event
+            self.client, self.repo, base, cfg.setup, host_install_env(cfg.ca_bundle), cfg.timeout, self.on_event,
+            limits=build_limits(cfg.memory, cfg.cpus, cfg.pids_limit),
         )
         return self._image
 

@@ -6,6 +6,7 @@ sandbox gets a fresh copy at /work.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import docker
 
 from r1agent.events import EventSink, Progress
 from r1agent.sandbox import labels
-from r1agent.sandbox.base_image import SANDBOX_UID, image_exists
+from r1agent.sandbox.base_image import SANDBOX_UID, VENV, image_exists
 from r1agent.sandbox.deps import InstallStep, dependency_files, deps_hash, install_plan
 from r1agent.sandbox.docker_exec import run_exec
 from r1agent.sandbox.errors import DependencyInstallError
@@ -21,6 +22,7 @@ from r1agent.sandbox.host_install_env import CONTAINER_CA_PATH, InstallEnv
 from r1agent.sandbox.snapshot import single_file_tar, snapshot_paths, snapshot_tar
 
 TAIL_LINES = 20
+SANDBOX_USER = "sandbox"
 _EMPTY_WORK = f"find /work -mindepth 1 -delete && chown {SANDBOX_UID}:{SANDBOX_UID} /work"
 
 
@@ -39,23 +41,35 @@ def _failure(step: InstallStep, exit_code: int | None, output: str) -> Dependenc
     lines = [ln for ln in output.splitlines() if ln.strip()]
     tail = "\n".join(lines[-TAIL_LINES:])
     reason = next((ln.strip() for ln in reversed(lines) if ln.lstrip().startswith("ERROR")), lines[-1] if lines else "")
-    what = "timed out" if exit_code is None else f"exit {exit_code}"
+    what = "timed out (sandbox.timeout)" if exit_code is None else \
+        "killed at the memory limit, sandbox.memory" if exit_code == 137 else f"exit {exit_code}"
     return DependencyInstallError(
         f"installing dependencies from {step.source} failed ({what}): {reason}", source=step.source, output_tail=tail
     )
 
 
+def build_limits(memory: str, cpus: float, pids_limit: int) -> dict:
+    """The build container's bounds: the sandbox's own memory, CPU and process limits."""
+    return {"mem_limit": memory, "memswap_limit": memory, "pids_limit": pids_limit,
+            "nano_cpus": int(min(cpus, os.cpu_count() or 1) * 1e9)}
+
+
 def ensure_env_image(
     client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None, install_env: InstallEnv,
-    timeout: float, on_event: EventSink,
+    timeout: float, on_event: EventSink, limits: dict | None = None,
 ) -> str:
-    """Return the environment image tag for ``repo``, building it when its dependency hash is new."""
+    """Return the environment image tag for ``repo``, building it when its dependency hash is new.
+
+    The build runs the repo's own code (setup.py, build backends) with network, so it is bounded: memory,
+    CPU and process limits (``limits``), a time limit per step, no host paths, and every install step
+    runs as the unprivileged sandbox user (root only prepares the venv's ownership and cleans up)."""
     tag, plan, digest = planned_env_tag(client, repo, base_tag, setup)
     if image_exists(client, tag):
         return tag
     container = client.containers.create(
         base_tag, command=["sleep", "infinity"], user="0", working_dir="/work", network_mode="bridge",
-        labels=labels.owned("build", **{labels.REPO: str(repo)}),
+        labels=labels.owned("build", **{labels.REPO: str(repo)}), security_opt=["no-new-privileges"],
+        environment={"HOME": f"/home/{SANDBOX_USER}"}, **(limits or {}),
     )
     try:
         container.put_archive("/work", snapshot_tar(repo))
@@ -63,10 +77,12 @@ def ensure_env_image(
             ca_dir, ca_name = CONTAINER_CA_PATH.rsplit("/", 1)
             container.put_archive(ca_dir, single_file_tar(ca_name, install_env.ca_bundle.read_bytes()))
         container.start()
+        run_exec(client.api, container.id, ["chown", "-R", f"{SANDBOX_UID}:{SANDBOX_UID}", VENV, "/work"], user="0",
+                 workdir="/", environment=None, timeout=120, cap=10_000, on_timeout=container.kill)
         for i, step in enumerate(plan):
             on_event(Progress(task="environment image", done=i, total=len(plan), detail=f"{step.source}: {step.command}"))
             raw = run_exec(
-                client.api, container.id, ["sh", "-c", step.command], user="0", workdir="/work",
+                client.api, container.id, ["sh", "-c", step.command], user=str(SANDBOX_UID), workdir="/work",
                 environment=install_env.environment, timeout=timeout, cap=200_000, on_timeout=container.kill,
             )
             if raw.timed_out or raw.exit_code != 0:

@@ -1,27 +1,70 @@
-"""The context pack the agent sends R1: a repo map, then the full text of the files most likely to change.
+"""The context pack the agent sends R1: a repo map, then the code most likely to change.
 
-Order is stable (map, then files in rank order) so the prompt prefix is reusable by vLLM's prefix cache.
+R1 cannot browse: what is not in the pack it cannot edit. Small files go in whole; a large file gives
+its best-ranked definitions verbatim and a skeleton of the rest, with elisions marked (excerpts.py).
+The order is stable (map, then files in rank order) so the prompt prefix is reusable by vLLM's cache.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from r1agent.errors import InputError
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
+from r1agent.tools.excerpts import Excerpt, Span, excerpt, header_span, is_container, unit_span
 from r1agent.tools.files import is_secret, repo_root
-from r1agent.tools.index import load_snapshot, load_terms, update_index
-from r1agent.tools.localize import Localization, rank_files
+from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
+from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
+from r1agent.tools.mentions import Mentions, find_mentions, match_path
 from r1agent.tools.repomap import render_map
+from r1agent.tools.symbols import Definition
+from r1agent.tools.terms import terms
 from r1agent.tools.tokens import estimate_tokens
+
+CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
+FIRST_SHARE = 0.35  # of the file budget, the most the first excerpted file may take
+LATER_SHARE = 0.15  # ... and each later one
+MIN_EXCERPT = 600  # less room than this shows too little of a large file to be worth a place
+SKELETON_TOKENS = 200
+EXCERPT_NOTE = "(excerpts: each `⋮ lines A-B not shown` line stands for lines of the file that are not shown; never quote it)"
+MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is refused  # the signatures shown of an excerpted file's other definitions
+# A definition's score: its words against the issue, plus what the issue names outright.
+W_NAMED = 1.0  # its name (or Class.name) is written in the issue as code
+W_WORD = 0.3  # its name appears among the issue's plain words
+W_FRAME = 1.5  # a stack frame of the issue points into it
 
 
 @dataclass(frozen=True)
 class FileContext:
+    """One file as the prompt shows it: whole, or as verbatim spans with the rest elided."""
+
     path: str
-    text: str
+    text: str  # exactly what the prompt holds for this file
+    whole: bool = True
+    spans: tuple[Span, ...] = ()
+    why: str = ""
+    chosen: tuple[str, ...] = ()  # for an excerpt: the definitions shown whole, best first
+
+    @property
+    def block(self) -> str:
+        """The file as the prompt holds it: a heading, then its text in a fence."""
+        note = "" if self.whole else f" {EXCERPT_NOTE}"
+        return f"## {self.path}{note}\n````\n{self.text.rstrip(chr(10))}\n````\n"
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.block)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "whole": self.whole, "tokens": self.tokens, "why": self.why,
+                "chosen": list(self.chosen),
+                "spans": [{"start": s.start, "end": s.end, "text": s.text} for s in self.spans]}
 
 
 @dataclass
@@ -29,6 +72,10 @@ class ContextPack:
     repo_map: str
     files: list[FileContext] = field(default_factory=list)
     localization: Localization = field(default_factory=Localization)
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.repo_map) + sum(f.tokens for f in self.files)
 
 
 def _read_text(root: Path, rel: str) -> str | None:
@@ -47,37 +94,181 @@ def _read_text(root: Path, rel: str) -> str | None:
         return None
 
 
+def _whole(rel: str, text: str, why: str) -> FileContext:
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    return FileContext(rel, text, True, (Span(1, max(lines, 1), text),), why)
+
+
+def score_definitions(
+    files: dict[str, tuple[str, list[Definition]]], issue_text: str, mentions: Mentions,
+) -> dict[str, list[float]]:
+    """Each definition's relevance to the issue: BM25 of its own lines (a class: its opening lines only,
+    since its members are scored apart) over all candidate files' definitions, plus names and frames."""
+    query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
+    plain = set(query)
+    rows: list[tuple[str, int]] = []
+    docs: list[list[str]] = []
+    for rel, (text, defs) in files.items():
+        lines = text.splitlines()
+        for i, d in enumerate(defs):
+            end = d.end_line
+            inner = [o.start_line for o in defs if d.start_line < o.start_line <= d.end_line]
+            if inner:
+                end = min(inner) - 1
+            rows.append((rel, i))
+            docs.append(terms("\n".join(lines[d.start_line - 1:end])) + terms(d.qualname))
+    out = {rel: [0.0] * len(defs) for rel, (_t, defs) in files.items()}
+    if not rows:
+        return out
+    lexical = np.zeros(len(rows))
+    if query:
+        raw = np.asarray(BM25Okapi(docs).get_scores(query))
+        if raw.max() > 0:
+            lexical = raw / raw.max()
+    frames: dict[str, list[int]] = {}
+    frame_names: dict[str, set[str]] = {}
+    for fr in mentions.frames:
+        for p in match_path(fr.path, list(files)):
+            frames.setdefault(p, []).append(fr.line)
+            frame_names.setdefault(p, set()).add(fr.function)
+    for k, (rel, i) in enumerate(rows):
+        d = files[rel][1][i]
+        s = float(lexical[k])
+        if d.name in mentions.identifiers or d.qualname in mentions.identifiers:
+            s += W_NAMED
+        elif d.name.lower() in plain:
+            s += W_WORD
+        if d.name in frame_names.get(rel, ()):
+            s += W_FRAME  # the traceback names it (its line numbers may be of another version)
+        elif any(d.start_line <= line <= d.end_line for line in frames.get(rel, ())):
+            s += W_FRAME / 2
+        out[rel][i] = round(s, 9)
+    return out
+
+
+def _why_excerpt(ex: Excerpt, why: str) -> str:
+    shown = ", ".join(f"`{q}`" for q in ex.chosen[:4]) + (" …" if len(ex.chosen) > 4 else "")
+    return f"{why}; excerpts: {shown}" if shown else f"{why}; skeleton only"
+
+
+def _choose(text: str, defs: list[Definition], scores: list[float], budget: int) -> Excerpt:
+    """The definitions of a large file to show whole, best score first (a class through its members),
+    while they, the module header, their classes' openings and a skeleton fit ``budget``."""
+    lines = text.splitlines(keepends=True)
+    cost = {}
+    for i in range(len(defs)):
+        if not is_container(defs, i):
+            a, b = unit_span(lines, defs, i)[0]
+            cost[i] = estimate_tokens("".join(lines[a - 1:b])) + 8
+    left = budget - _overhead(text, defs)
+    chosen: list[int] = []
+    spans: list[tuple[int, int]] = []
+    for i in sorted(cost, key=lambda i: (-scores[i], defs[i].start_line)):
+        d = defs[i]
+        if any(a <= d.start_line and d.end_line <= b for a, b in spans):
+            continue  # inside a definition already shown
+        if scores[i] <= 0 and chosen or cost[i] > left:
+            continue
+        chosen.append(i)
+        spans.append((d.start_line, d.end_line))
+        left -= cost[i]
+    return excerpt(text, defs, chosen, SKELETON_TOKENS)
+
+
+def pack_files(
+    read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization, issue_text: str,
+    file_tokens: int, whole_tokens: int, pinned: Iterable[str] = (),
+) -> list[FileContext]:
+    """Pinned files, then the ranked ones: each whole when small enough, else as excerpts of its
+    best-scored definitions (the first file up to FIRST_SHARE of the budget, later ones LATER_SHARE)."""
+    pinned = list(dict.fromkeys(pinned))
+    why = {h.path: h.why for h in localization.files}
+    order = list(dict.fromkeys([*pinned, *(h.path for h in localization.files[:CANDIDATE_FILES])]))
+    texts = {rel: t for rel in order if (t := read(rel)) is not None}
+    order = [rel for rel in order if rel in texts]
+    parsed = {rel: (texts[rel], list(records[rel].definitions)) for rel in order if rel in records}
+    scores = score_definitions(parsed, issue_text, find_mentions(issue_text))
+    out: list[FileContext] = []
+    left = file_tokens
+    for rel in order:
+        text = texts[rel]
+        reason = "pinned" if rel in pinned else why.get(rel, "")
+        whole = _whole(rel, text, reason)
+        cost = whole.tokens
+        if cost <= min(whole_tokens, left) or (rel in pinned and cost <= left):
+            out.append(whole)
+            left -= cost
+            continue
+        defs = parsed.get(rel, ("", []))[1]
+        budget = min(left, int(file_tokens * (LATER_SHARE if out else FIRST_SHARE)))
+        if not defs or budget < MIN_EXCERPT:
+            continue  # nothing to choose from, or too little room to show a definition
+        ex = _choose(text, defs, scores[rel], budget)
+        if not ex.chosen:
+            continue
+        shown = FileContext(rel, ex.text, False, ex.spans, _why_excerpt(ex, reason), ex.chosen)
+        if shown.tokens > left:
+            continue
+        out.append(shown)
+        left -= shown.tokens
+    return out
+
+
+def _overhead(text: str, defs: list[Definition]) -> int:
+    """What opening an excerpt costs beyond its definitions: the module header, and the skeleton."""
+    lines = text.splitlines(keepends=True)
+    head = header_span(defs, len(lines))
+    return (estimate_tokens("".join(lines[:head[1]])) if head else 0) + SKELETON_TOKENS
+
+
 def build_context_pack(
-    repo: Path, issue_text: str, settings: Settings, *, map_tokens: int = 2048, file_tokens: int = 12000,
-    pinned: Iterable[str] = (), on_event: EventSink | None = None,
+    repo: Path, issue_text: str, settings: Settings, *, map_tokens: int | None = None,
+    file_tokens: int | None = None, pinned: Iterable[str] = (), on_event: EventSink | None = None,
 ) -> ContextPack:
-    """Localize the issue, then pack pinned files and top-ranked files whole (while they fit
-    ``file_tokens``) and a map of the rest of the repo within ``map_tokens``."""
+    """Localize the issue, then pack pinned and top-ranked files (whole or as excerpts) within the file
+    budget, and a map of the rest of the repo within the map budget."""
     on_event = on_event or ignore
     root = repo_root(repo)
+    map_tokens = settings.context.map_tokens if map_tokens is None else map_tokens
+    file_tokens = settings.context.file_tokens if file_tokens is None else file_tokens
     on_event(Phase("indexing"))
     update_index(root, settings, on_event=on_event)
     snap = load_snapshot(root, settings)
-    records = list(snap.records.values())
+    records = snap.records
     on_event(Phase("localizing"))
-    localization = rank_files(records, load_terms(root, settings), issue_text, top_k=10, graph=snap.graph)
-
-    files: list[FileContext] = []
-    used = 0
-    seen: set[str] = set()
-    for rel in [*pinned, *(h.path for h in localization.files)]:
-        if rel in seen:
-            continue
-        seen.add(rel)
-        text = _read_text(root, rel)
-        if text is None:
-            continue
-        cost = estimate_tokens(text)
-        if used + cost > file_tokens:
-            continue  # a smaller, lower-ranked file may still fit
-        used += cost
-        files.append(FileContext(rel, text))
-    shown = [f.path for f in files]
-    repo_map = render_map(snap.columns, budget=map_tokens, focus=shown, issue_text=issue_text, exclude=shown,
-                          graph=snap.graph).text
+    localization = rank_files(list(records.values()), load_terms(root, settings), issue_text, top_k=CANDIDATE_FILES,
+                              graph=snap.graph)
+    files = pack_files(lambda rel: _read_text(root, rel), records, localization, issue_text, file_tokens, settings.context.whole_file_tokens,
+                       pinned)
+    whole = [f.path for f in files if f.whole]
+    repo_map = render_map(snap.columns, budget=map_tokens, focus=[f.path for f in files], issue_text=issue_text,
+                          exclude=whole, graph=snap.graph).text if map_tokens > 0 else ""
     return ContextPack(repo_map=repo_map, files=files, localization=localization)
+
+
+def completion_cap(settings: Settings) -> int:
+    return settings.endpoint.max_tokens or settings.profile.max_tokens
+
+
+def prompt_budget(settings: Settings) -> int:
+    """Tokens a request's prompt may hold: the profile's context, less the completion cap."""
+    return settings.profile.context_length - completion_cap(settings)
+
+
+def fit_budget(settings: Settings, fixed_tokens: int) -> tuple[int, int]:
+    """The (map, file) budgets for a first prompt whose other parts cost ``fixed_tokens``: the settings'
+    sizes, cut so that the prompt plus the feedback reserve fits the model. The map gives way first,
+    down to a quarter of the room; then the code, down to MIN_FILE_TOKENS."""
+    room = prompt_budget(settings) - settings.context.feedback_reserve - fixed_tokens
+    map_tokens, file_tokens = settings.context.map_tokens, settings.context.file_tokens
+    if map_tokens + file_tokens > room:
+        map_tokens = max(0, min(map_tokens, max(room // 4, room - file_tokens)))
+        file_tokens = max(min(file_tokens, MIN_FILE_TOKENS), room - map_tokens)
+    if file_tokens > room:
+        raise InputError(
+            f"the issue and instructions ({fixed_tokens} tokens) leave no room for code in the "
+            f"{settings.profile.name} profile's {settings.profile.context_length}-token context (completion cap "
+            f"{completion_cap(settings)}, feedback reserve {settings.context.feedback_reserve}); shorten the issue, "
+            "or lower endpoint.max_tokens or context.feedback_reserve"
+        )
+    return map_tokens, file_tokens

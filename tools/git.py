@@ -92,20 +92,50 @@ def apply_to_worktree(repo: git.Repo, patch: str, run_id: str) -> Handoff:
     ok, why = _run_apply(root, patch)
     if not ok:
         raise RepoError(f"git apply failed: {why}")
-    files = {p: _digest(root / p) for p in patch_files(patch)}
-    return Handoff(run_id=run_id, repo=str(root), mode="worktree", patch=patch, files=files)
+    return worktree_record(repo, patch, run_id)
 
 
 def commit_worktree_files(repo: git.Repo, handoff: Handoff, message: str) -> Handoff:
-    """Commit exactly the files the hand-off touched on the current branch."""
-    paths = [p for p in handoff.files if (Path(repo.working_tree_dir) / p).exists()]
-    removed = [p for p in handoff.files if p not in paths]
-    if paths:
-        repo.index.add(paths)
-    if removed:
-        repo.index.remove(removed)
-    handoff.commit = repo.index.commit(message).hexsha
+    """Commit exactly the files the hand-off touched on the current branch, and nothing else.
+
+    The commit is built in a temporary index (HEAD plus those files), so whatever else the user had
+    staged stays staged and out of it; the user's index then takes the new HEAD for those files only."""
+    root = Path(repo.working_tree_dir)
+    parent = head_commit(repo)
+    with tempfile.TemporaryDirectory(prefix="r1agent-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        g = repo.git
+        if parent:
+            g.read_tree(parent, env=env)
+        present = [p for p in handoff.files if (root / p).exists()]
+        gone = [p for p in handoff.files if p not in present]
+        if present:
+            g.update_index("--add", "--", *present, env=env)
+        if gone:
+            g.update_index("--force-remove", "--", *gone, env=env)
+        tree = g.write_tree(env=env)
+        sha = g.commit_tree(tree, *(["-p", parent] if parent else []), "-m", message).strip()
+    repo.git.update_ref("HEAD", sha, *([parent] if parent else []), "-m", "r1agent: commit the verified fix")
+    if parent:
+        repo.git.reset("-q", sha, "--", *handoff.files)
+    else:
+        repo.git.read_tree(sha)
+    handoff.commit = sha
     return handoff
+
+
+def check_branchable(repo: git.Repo, branch: str) -> None:
+    """A branch is made from HEAD alone, so the tree the tests saw must be HEAD: no uncommitted changes,
+    and no untracked files (the sandbox's snapshot includes them, and the branch would lack them)."""
+    if is_dirty(repo):
+        raise RepoError("the working tree has uncommitted changes; commit or stash them, or run without --branch")
+    untracked = repo.untracked_files
+    if untracked:
+        more = f" and {len(untracked) - 3} more" if len(untracked) > 3 else ""
+        raise RepoError(f"untracked files would be tested but left out of the branch ({', '.join(untracked[:3])}{more}); "
+                        "commit them, stash them (git stash -u), or run without --branch")
+    if branch in repo.heads:
+        raise RepoError(f"branch {branch!r} already exists; choose another --branch name")
 
 
 def commit_on_branch(repo: git.Repo, patch: str, branch: str, message: str, run_id: str) -> Handoff:
@@ -113,10 +143,7 @@ def commit_on_branch(repo: git.Repo, patch: str, branch: str, message: str, run_
     user's checkout, index and uncommitted files are never touched."""
     if not head_commit(repo):
         raise RepoError("--branch needs at least one commit to branch from")
-    if is_dirty(repo):
-        raise RepoError("the working tree has uncommitted changes; commit or stash them, or run without --branch")
-    if branch in repo.heads:
-        raise RepoError(f"branch {branch!r} already exists; choose another --branch name")
+    check_branchable(repo, branch)
     with tempfile.TemporaryDirectory(prefix="r1agent-wt-") as tmp:
         wt = Path(tmp) / "wt"
         repo.git.worktree("add", "-q", "-b", branch, str(wt), "HEAD")
@@ -136,8 +163,57 @@ def commit_on_branch(repo: git.Repo, patch: str, branch: str, message: str, run_
 def save_handoff(state_dir: Path, handoff: Handoff) -> Path:
     path = _handoff_path(state_dir, handoff.repo)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(handoff), indent=2), encoding="utf-8")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(handoff), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    _pending_path(state_dir, handoff.repo).unlink(missing_ok=True)
     return path
+
+
+def load_handoff(state_dir: Path, repo_dir: str) -> Handoff | None:
+    path = _handoff_path(state_dir, repo_dir)
+    return Handoff(**json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
+
+
+def _pending_path(state_dir: Path, repo_dir: str) -> Path:
+    return _handoff_path(state_dir, repo_dir).with_suffix(".pending.json")
+
+
+def begin_handoff(state_dir: Path, repo: git.Repo, run_id: str) -> dict:
+    """Note that a hand-off is starting (or find the note a killed one left), so a resumed run can tell
+    which of its steps already happened: {"run_id", "head"}, HEAD as it was before the first step."""
+    path = _pending_path(state_dir, repo.working_tree_dir)
+    if path.is_file():
+        note = json.loads(path.read_text(encoding="utf-8"))
+        if note.get("run_id") == run_id:
+            return note
+    note = {"run_id": run_id, "head": head_commit(repo)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(note), encoding="utf-8")
+    return note
+
+
+def is_applied(repo: git.Repo, patch: str) -> bool:
+    """The working tree already holds ``patch``: it no longer applies, and it reverses cleanly."""
+    root = Path(repo.working_tree_dir)
+    return not _run_apply(root, patch, "--check")[0] and _run_apply(root, patch, "-R", "--check")[0]
+
+
+def worktree_record(repo: git.Repo, patch: str, run_id: str) -> Handoff:
+    root = Path(repo.working_tree_dir)
+    return Handoff(run_id=run_id, repo=str(root), mode="worktree", patch=patch,
+                   files={p: _digest(root / p) for p in patch_files(patch)})
+
+
+def made_commit(repo: git.Repo, parent: str, message: str) -> str:
+    """The commit a killed hand-off made on top of ``parent`` with ``message``, if HEAD is it; else ''."""
+    try:
+        head = repo.head.commit
+    except ValueError:
+        return ""
+    parents = [p.hexsha for p in head.parents]
+    same = head.message.strip() == message.strip()
+    return head.hexsha if same and parents == ([parent] if parent else []) and head.hexsha != parent else ""
 
 
 def _handoff_path(state_dir: Path, repo_dir: str) -> Path:
@@ -174,3 +250,17 @@ def undo_last(repo: git.Repo, state_dir: Path) -> Handoff:
             raise RepoError(f"cannot reverse the patch: {why}")
     path.unlink()
     return h
+
+
+def made_commit_on(repo: git.Repo, branch: str, parent: str, message: str) -> str:
+    """The commit a killed branch hand-off made, if ``branch`` holds just it on ``parent``; else ''.
+    A branch the killed attempt created but never committed to is removed, so the hand-off can redo it."""
+    if branch not in repo.heads:
+        return ""
+    head = repo.heads[branch].commit
+    if head.hexsha == parent:
+        repo.git.worktree("prune")
+        repo.git.branch("-D", branch)
+        return ""
+    ok = [p.hexsha for p in head.parents] == [parent] and head.message.strip() == message.strip()
+    return head.hexsha if ok else ""

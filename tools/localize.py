@@ -36,7 +36,7 @@ PERIPHERAL_FACTOR = 0.5  # docs, examples, build scripts rarely hold the bug
 _PERIPHERAL_DIRS = {"docs", "doc", "examples", "example", "scripts", "benchmarks", "bench", "tools", "ci", ".github"}
 _PERIPHERAL_FILES = {"setup.py", "conftest.py", "noxfile.py", "fabfile.py", "ez_setup.py", "tasks.py", "conf.py"}
 # Words every bug report uses; they match code named after them (fix_*, BugReport) by accident.
-_ISSUE_NOISE = frozenset(
+ISSUE_NOISE = frozenset(
     "fix fixed fixes fixing bug bugs issue issues close closes closed see problem should now also would "
     "work works working broken break breaks regression revert reverts commit patch pr".split()
 )
@@ -97,7 +97,7 @@ def rank_files(
     paths = [r.path for r in records]
     index = {p: i for i, p in enumerate(paths)}
     n = len(paths)
-    query = [t for t in terms(issue_text) if t not in _ISSUE_NOISE]
+    query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
     docs = [file_terms.get(p, []) + _path_terms(p) * 3 for p in paths]

@@ -63,7 +63,7 @@ def pagerank(
     for _ in range(iterations):
         np.multiply(rank[src], share, out=flowing)
         # The walk follows an edge, or restarts: always from a dangling file, else with odds 1 - DAMPING.
-        new = np.bincount(dst, weights=flowing, minlength=n)
+        new = np.bincount(dst, weights=flowing, minlength=n).astype(np.float64, copy=False)  # int when edgeless
         new += ((1 - DAMPING) + DAMPING * float(rank @ dangling)) * restart
         done = np.abs(new - rank).sum() < TOLERANCE
         rank = new

@@ -7,10 +7,11 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from r1agent.events import CandidateVerdict, EditsParsed, Phase, SandboxStarted, TestProgress
+from r1agent.events import CandidateVerdict, EditsParsed, Message, Phase, SandboxStarted, TestProgress
 from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.tools.edits import apply_answer
 
+from ..judges import refusal_feedback, without_judges
 from ..state import Candidate, FixState, TestOutcome
 from ..targets import unmet
 from .common import AgentRuntime, emitter, failing, outcome
@@ -36,7 +37,14 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
         cand.applied_text = edits.applied_text
         emit(CandidateVerdict(cand.index, cand.status, summary=cand.edit_feedback.splitlines()[0]))
         return cand
-    cand.patch, cand.files, cand.edit_feedback = edits.patch, sorted(edits.files), edits.feedback
+    patch, kept, refused = without_judges(state, Path(state.base_dir), edits.files)
+    if refused:
+        emit(Message(f"candidate {cand.key}: edits to judging files refused: {'; '.join(refused)}", level="warning"))
+        if not patch.strip():
+            cand.status, cand.edit_feedback, cand.refused = "malformed", refusal_feedback(refused), refused
+            emit(CandidateVerdict(cand.index, cand.status, summary=cand.edit_feedback.split(":")[0]))
+            return cand
+    cand.patch, cand.files, cand.edit_feedback, cand.refused = patch, kept, edits.feedback, refused
     with svc.sandbox.create(f"{state.run_id}-{cand.key}") as sb:
         emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
         try:

@@ -8,11 +8,18 @@ from pathlib import Path
 from r1agent.errors import RepoError
 from r1agent.events import Message, Phase
 from r1agent.tools.git import (
+    Handoff,
     apply_to_worktree,
+    begin_handoff,
     commit_on_branch,
     commit_worktree_files,
+    is_applied,
+    load_handoff,
+    made_commit,
+    made_commit_on,
     open_repo,
     save_handoff,
+    worktree_record,
 )
 
 from ..prompting import render
@@ -46,17 +53,36 @@ def handoff(state: FixState, runtime: AgentRuntime) -> dict:
     emit(Phase("handoff", "applying the verified patch" + (f" on branch {state.handoff.branch}" if mode == "branch" else "")))
     repo = open_repo(Path(state.repo))
     message = commit_message(state, best)
+    state_dir = svc.settings.state_dir
+    done = load_handoff(state_dir, repo.working_tree_dir)
+    if done and done.run_id == state.run_id and done.patch == best.patch:
+        return {"exit_code": 0, "result": _said(done)}  # a resumed run whose hand-off had finished
+    # Each step below checks whether a killed attempt of this run already made it, so it happens once.
+    note = begin_handoff(state_dir, repo, state.run_id)
     try:
         if mode == "branch":
-            record = commit_on_branch(repo, best.patch, state.handoff.branch, message, state.run_id)
-            result = f"committed {record.commit[:10]} on new branch {record.branch} (your checkout is unchanged)"
+            branch = state.handoff.branch
+            made = made_commit_on(repo, branch, note["head"], message)
+            record = Handoff(run_id=state.run_id, repo=str(repo.working_tree_dir), mode="branch", patch=best.patch,
+                             branch=branch, commit=made) if made else \
+                commit_on_branch(repo, best.patch, branch, message, state.run_id)
         else:
-            record = apply_to_worktree(repo, best.patch, state.run_id)
+            record = worktree_record(repo, best.patch, state.run_id) if is_applied(repo, best.patch) \
+                else apply_to_worktree(repo, best.patch, state.run_id)
             if state.handoff.commit:
-                record = commit_worktree_files(repo, record, message)
-            result = "applied to the working tree" + (f" and committed {record.commit[:10]}" if record.commit else "")
+                made = made_commit(repo, note["head"], message)
+                if made:
+                    record.commit = made
+                else:
+                    record = commit_worktree_files(repo, record, message)
     except RepoError as e:
         emit(Message(str(e), "error"))
         return {"exit_code": 1, "result": f"not applied: {e}; the verified patch is saved at {saved}"}
-    save_handoff(svc.settings.state_dir, record)
-    return {"exit_code": 0, "result": result}
+    save_handoff(state_dir, record)
+    return {"exit_code": 0, "result": _said(record)}
+
+
+def _said(record) -> str:
+    if record.mode == "branch":
+        return f"committed {record.commit[:10]} on new branch {record.branch} (your checkout is unchanged)"
+    return "applied to the working tree" + (f" and committed {record.commit[:10]}" if record.commit else "")

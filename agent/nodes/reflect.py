@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from r1agent.events import Phase
 
+from ..judges import refusal_feedback
 from ..prompting import render, tail
 from ..state import Candidate, FixState, Turn
 from .common import AgentRuntime, emitter
@@ -16,6 +17,7 @@ def feedback_for(cand: Candidate, others: list[Candidate]) -> str:
         "feedback.j2",
         verdict=cand.status,
         edit_feedback=cand.edit_feedback.strip() if cand.status == "malformed" else "",
+        refused=refusal_feedback(cand.refused) if cand.refused and cand.status != "malformed" else "",
         failing=cand.still_failing,
         regressed=cand.pass_to_fail,
         output_tail=tail(report.output_tail) if report and cand.status != "malformed" else "",

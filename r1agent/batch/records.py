@@ -63,6 +63,7 @@ class InstanceRecord(BaseModel):
     duration_s: float = 0.0
     stop_reason: str = ""
     error: str = ""
+    notes: list[str] = Field(default_factory=list)  # e.g. repository settings that were ignored
     attempts: int = 1
     evaluation: Evaluation | None = None
 

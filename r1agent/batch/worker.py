@@ -64,7 +64,7 @@ def _settings(item: WorkItem, repo: Path):
     if item.timeout:
         # Stop the agent's loop a little before the hard kill, so it still returns its best patch.
         flags.setdefault("budget.wall_seconds", max(1.0, item.timeout * 0.8))
-    return load_settings(repo=repo, flags=flags).settings
+    return load_settings(repo=repo, flags=flags, repo_policy="ignore")
 
 
 def _slots(item: WorkItem):
@@ -93,7 +93,8 @@ def run_agent(item: WorkItem) -> InstanceRecord:
         checkout = materialize(inst, Path(item.out_dir) / "work", Path(item.mirrors) if item.mirrors else None,
                                item.clone_base)
         record.base_commit = checkout.base_commit
-        settings = _settings(item, checkout.path)
+        loaded = _settings(item, checkout.path)
+        settings, record.notes = loaded.settings, loaded.ignored
         request = FixRequest(repo=checkout.path, issue=inst.problem_statement, tests=list(inst.tests),
                              handoff=HandoffRequest(mode="none"), reproduce=item.reproduce)
         run = FixRun.create(settings, request, factory=bounded_services_factory(_slots(item)))
@@ -120,7 +121,7 @@ def run_evaluation(item: WorkItem, record: InstanceRecord) -> Evaluation:
     """The evaluate phase, in this process, on the checkout the agent phase left at base_commit."""
     from .evaluate import evaluate_patch
 
-    settings = _settings(item, item.checkout)
+    settings = _settings(item, item.checkout).settings
     return evaluate_patch(item.instance, item.checkout, record.model_patch, settings, _slots(item))
 
 
@@ -208,7 +209,8 @@ def _evaluate_in_child(item: WorkItem, record: InstanceRecord) -> Evaluation:
 
     (item.run_root / "agent.json").write_text(record.model_dump_json(), encoding="utf-8")
     result = item.run_root / "evaluation.json"
-    limit = load_settings(repo=item.checkout, flags=item.flags).settings.tests.timeout + EVALUATE_EXTRA_S
+    limit = load_settings(repo=item.checkout, flags=item.flags, repo_policy="ignore").settings.tests.timeout \
+        + EVALUATE_EXTRA_S
     if not _spawn("evaluate", item, result, limit):
         _remove_killed_sandboxes(item)
         return Evaluation(resolved=False, patch_applied=False, error=f"evaluation timed out after {limit:g}s")

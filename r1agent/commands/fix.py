@@ -36,7 +36,7 @@ def fix(app, issue, issue_file, tests, candidates, rounds, branch, commit, appro
     from r1agent.agent.runner import FixRequest, FixRun
     from r1agent.agent.state import HandoffRequest
     from r1agent.errors import InputError
-    from r1agent.tools.git import is_dirty, open_repo
+    from r1agent.tools.git import check_branchable, open_repo
 
     settings = app.load(**{"budget.candidates": candidates, "budget.rounds": rounds}).settings
     if resume_id:
@@ -47,10 +47,8 @@ def fix(app, issue, issue_file, tests, candidates, rounds, branch, commit, appro
         root = Path(repo.working_tree_dir)
         if branch and commit:
             raise InputError("--branch already commits; drop --commit")
-        if branch and is_dirty(repo):
-            raise InputError("the working tree has uncommitted changes; commit or stash them, or run without --branch")
-        if branch and branch in repo.heads:
-            raise InputError(f"branch {branch!r} already exists; choose another --branch name")
+        if branch:
+            check_branchable(repo, branch)
         preflight(settings, root)
         mode = "none" if no_apply else ("branch" if branch else "worktree")
         request = FixRequest(

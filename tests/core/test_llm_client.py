@@ -75,10 +75,9 @@ def test_original_r1_gets_no_system_prompt_and_never_its_reasoning_back():
         client = client_for(ep, profile="r1")
         first = client.build_messages("You fix bugs.", "Issue: parse drops the sign.")
         reply = client.complete(first).choices[0]
-        # History holds the earlier turns without instructions; handed the raw text, the client
-        # still sends only the answer.
-        history = [ChatMessage("user", "Issue: parse drops the sign."),
-                   ChatMessage("assistant", f"<think>{reply.reasoning}</think>{reply.answer}")]
+        # History holds the earlier turns without instructions, and of each reply its answer alone:
+        # the reasoning was split off as it arrived.
+        history = [ChatMessage("user", "Issue: parse drops the sign."), ChatMessage("assistant", reply.answer)]
         second = client.build_messages("You fix bugs.", "Tests still fail: test_neg.", history)
         client.complete(second)
         sent_first, sent_second = (r["messages"] for r in ep.requests)
@@ -189,9 +188,40 @@ def test_a_plain_web_server_is_not_openai_compatible(html_server):
         R1Client(EndpointSettings(base_url=html_server)).check()
 
 
-def test_reasoning_left_in_messages_is_not_sent():
-    with ScriptedEndpoint([TURN]) as ep:
-        client_for(ep).complete([ChatMessage("user", "q"), ChatMessage("assistant", "<think>secret</think>shown"),
-                                 ChatMessage("user", "again")])
+@pytest.mark.parametrize("stream", [True, False], ids=["stream", "whole"])
+def test_an_endpoint_that_ignores_n_still_yields_n_choices(stream):
+    turns = [ScriptedTurn(reasoning=f"idea {i}", answer=f"answer {i}") for i in range(3)]
+    events = []
+    with ScriptedEndpoint(turns, ignores_n=True) as ep:
+        result = client_for(ep).complete([ChatMessage("user", "fix it")], n=3, on_event=events.append, stream=stream)
+        asked = [r.get("n") for r in ep.requests]
+    assert [c.index for c in result.choices] == [0, 1, 2]
+    assert sorted(c.answer for c in result.choices) == ["answer 0", "answer 1", "answer 2"]
+    assert asked == [3, 1, 1]  # one request for all three, then the two it did not draw, one at a time
+    assert any(isinstance(e, Message) and "1 of 3 choices" in e.text for e in events)
+    if stream:
+        assert {e.index for e in events if isinstance(e, AnswerDelta)} == {0, 1, 2}
+    assert result.usage.completion_tokens > 0
+
+
+def test_a_prompt_over_the_context_length_gives_one_line_with_sizes():
+    from r1agent.errors import PromptTooLongError
+
+    with ScriptedEndpoint([TURN], max_context=50) as ep:
+        with pytest.raises(PromptTooLongError) as info:
+            client_for(ep, max_tokens=40).complete([ChatMessage("user", "word " * 30)])
+        assert len(ep.requests) == 1  # not retried
+    message = str(info.value)
+    assert "\n" not in message and "limit of 50 tokens" in message and "31 tokens and max_tokens is 40" in message
+
+
+def test_an_answer_quoting_the_think_tag_goes_back_unchanged():
+    answer = 'Fix: TAG = "</think>" in parse.py, then the rest of the answer.'
+    with ScriptedEndpoint([ScriptedTurn(reasoning="r", answer=answer), TURN]) as ep:
+        client = client_for(ep)
+        first = client.complete([ChatMessage("user", "fix it")]).choices[0]
+        assert first.answer == answer
+        history = [ChatMessage("user", "fix it"), ChatMessage("assistant", first.answer)]
+        client.complete(client.build_messages("", "again", history))
         sent = ep.requests[-1]["messages"]
-    assert sent[1] == {"role": "assistant", "content": "shown"}
+    assert sent[1] == {"role": "assistant", "content": answer}

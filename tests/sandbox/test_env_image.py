@@ -53,3 +53,26 @@ def test_setup_setting_replaces_detection(docker_client, base_image, make_repo, 
     with backend.create("setup") as sb:
         assert sb.exec("cat /opt/venv/marker").stdout == "custom-setup\n"
         assert sb.run_tests().tests == {"test_y.py::test_y": "passed"}
+
+
+def test_the_install_runs_as_the_sandbox_user_within_memory_and_pid_limits(docker_client, base_image, make_repo,
+                                                                           make_settings):
+    repo = make_repo({"test_z.py": "def test_z():\n    pass\n"})
+    backend = DockerBackend(make_settings(setup="id -u > /opt/venv/installed-by"), repo, client=docker_client)
+    backend.ensure_image()
+    with backend.create("uid") as sb:
+        assert sb.exec("cat /opt/venv/installed-by").stdout == "1000\n"
+
+    hog = "python -c 'b = bytearray(700 * 2**20); print(len(b))'"
+    backend = DockerBackend(make_settings(setup=hog, memory="256m"), make_repo({"a.py": "x = 1\n"}), client=docker_client)
+    with pytest.raises(DependencyInstallError, match="memory limit"):
+        backend.ensure_image()
+
+    forks = ("python -c 'import subprocess; ps = [subprocess.Popen([\"sleep\", \"5\"]) for _ in range(200)]; "
+             "print(\"forked\", len(ps))'")
+    backend = DockerBackend(make_settings(setup=forks, pids_limit=64), make_repo({"b.py": "y = 1\n"}), client=docker_client)
+    with pytest.raises(DependencyInstallError) as err:
+        backend.ensure_image()
+    assert "forked" not in err.value.output_tail and "Resource temporarily unavailable" in err.value.output_tail
+    left = docker_client.containers.list(all=True, filters={"label": ["r1agent.kind=build"]})
+    assert left == []

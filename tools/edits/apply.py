@@ -22,6 +22,7 @@ from r1agent.tools.edits.patch import file_patch
 from r1agent.tools.edits.paths import Refusal, RepoPaths
 from r1agent.tools.edits.syntax import new_error_line
 from r1agent.tools.edits.textfile import BinaryFile, TextFile, block_lines
+from r1agent.tools.excerpts import marker_in
 
 
 @dataclass
@@ -116,6 +117,15 @@ class _FileEditor:
                                               "already applied: the file already ends with this text"))
             else:
                 self.placed.append(_Placed(b, n, n, replace, "append"))
+            return
+        elided = marker_in(search)
+        if elided is not None and not any(marker_in([line]) for line in base.lines):
+            a, z = elided
+            first = base.lines[a - 1].strip() if 0 < a <= len(base.lines) else ""
+            self.outcomes.append(_fail(
+                b, Reason.ELIDED, f"SEARCH quotes the marker for lines {a}-{z} of {self.path}, which were not shown; "
+                f"quote the real lines instead (line {a} reads {first[:80]!r}), or search only shown lines",
+                a, path=self.path))
             return
         found = locate(base.lines, search, replace, b.line_hint)
         if isinstance(found, Match):

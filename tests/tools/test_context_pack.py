@@ -1,0 +1,154 @@
+"""The context pack on a large real file: what R1 is shown of it, and that its edits against the shown
+spans apply while a quoted elision marker is refused. Real git repos, real tree-sitter parsing."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from testkit import write_repo
+
+from r1agent.agent.prompting import DROPPED_ANSWER, TRIMMED, fit_messages
+from r1agent.errors import PromptTooLongError
+from r1agent.llm import ChatMessage
+from r1agent.settings import Settings
+from r1agent.tools.context import build_context_pack
+from r1agent.tools.edits import apply_answer
+from r1agent.tools.edits.model import Reason
+from r1agent.tools.excerpts import MARKER
+from r1agent.tools.tokens import estimate_tokens
+
+TARGET = textwrap.dedent('''\
+    def parse_duration(text):
+        """'1h30m' -> seconds."""
+        total = 0
+        number = ""
+        for ch in text:
+            if ch.isdigit():
+                number += ch
+            elif ch == "h":
+                total += int(number) * 3600
+                number = ""
+            elif ch == "m":
+                total += int(number) * 60
+        return total
+''')
+
+
+def _helper(i: int) -> str:
+    return textwrap.dedent(f'''\
+        def helper_{i}(values, scale={i}):
+            """Scale and clip the values of table {i}."""
+            out = []
+            for v in values:
+                w = v * scale
+                if w > {i * 10}:
+                    w = {i * 10}
+                out.append(w)
+            return out
+
+    ''')
+
+
+def _big_module() -> str:
+    parts = ['"""Table helpers."""\n\nimport math\n\n\n']
+    for i in range(500):
+        parts.append(_helper(i))
+        if i == 333:
+            parts.append(TARGET + "\n")
+    text = "".join(parts)
+    assert text.count("\n") >= 5000
+    return text
+
+
+@pytest.fixture
+def big_repo(tmp_path):
+    files = {"timekit/big.py": _big_module(), "timekit/__init__.py": "",
+             "timekit/units.py": "SECONDS_PER_MINUTE = 60\nSECONDS_PER_HOUR = 3600\n"}
+    return write_repo(tmp_path / "timekit", files), Settings(cache_dir=tmp_path / "cache")
+
+
+ISSUE = "`parse_duration('1h30m')` returns 5400 but '2m' after an hour is dropped: minutes are never reset."
+
+
+def test_a_large_file_shows_its_relevant_function_verbatim_and_the_rest_as_skeleton(big_repo):
+    repo, settings = big_repo
+    pack = build_context_pack(repo, ISSUE, settings)
+    big = next(f for f in pack.files if f.path == "timekit/big.py")
+    source = (repo / "timekit/big.py").read_text()
+    lines = source.splitlines(keepends=True)
+    assert not big.whole and estimate_tokens(big.text) < estimate_tokens(source) / 5
+    assert "parse_duration" in big.chosen[0] and TARGET in big.text
+    for span in big.spans:  # every shown line is the file's own line
+        assert span.text == "".join(lines[span.start - 1:span.end])
+    target_start = source[:source.index(TARGET)].count("\n") + 1
+    assert any(s.start <= target_start and target_start + TARGET.count("\n") - 1 <= s.end for s in big.spans)
+    assert "def helper_0(values, scale=0):\n" in big.text  # the skeleton: other signatures, bodies elided
+    assert "        out.append(w)\n" not in big.text.split("def parse_duration")[0][-2000:]
+    assert "⋮ lines " in big.text and "not shown" in big.text
+    assert pack.tokens <= settings.context.map_tokens + settings.context.file_tokens
+    assert "excerpts: `parse_duration`" in big.why
+
+
+def test_a_search_taken_from_a_shown_span_applies(big_repo):
+    repo, settings = big_repo
+    big = next(f for f in build_context_pack(repo, ISSUE, settings).files if f.path == "timekit/big.py")
+    shown = next(s for s in big.spans if "def parse_duration" in s.text)
+    search = "\n".join(ln for ln in shown.text.splitlines() if "total += int(number) * 60" in ln)
+    answer = (f"timekit/big.py\n```python\n<<<<<<< SEARCH\n{search}\n=======\n{search}\n                number = \"\"\n"
+              ">>>>>>> REPLACE\n```\n")
+    result = apply_answer(answer, repo)
+    assert result.ok, result.feedback
+    assert '+                number = ""' in result.patch
+
+
+def test_a_search_quoting_an_elision_marker_is_refused_with_the_real_lines(big_repo):
+    repo, settings = big_repo
+    big = next(f for f in build_context_pack(repo, ISSUE, settings).files if f.path == "timekit/big.py")
+    marker = next(ln for ln in big.text.splitlines() if ln.startswith("⋮ lines "))
+    start = int(marker.split()[2].split("-")[0])
+    real = (repo / "timekit/big.py").read_text().splitlines()[start - 1]
+    answer = f"timekit/big.py\n```python\n<<<<<<< SEARCH\n{marker}\n=======\n# gone\n>>>>>>> REPLACE\n```\n"
+    before = (repo / "timekit/big.py").read_bytes()
+    result = apply_answer(answer, repo, write=True)
+    assert not result.ok and result.failed[0].reason is Reason.ELIDED
+    assert f"lines {start}-" in result.failed[0].message and real.strip()[:40] in result.failed[0].message
+    assert (repo / "timekit/big.py").read_bytes() == before
+
+
+def test_small_files_stay_whole_and_the_pack_fits_a_smaller_budget(big_repo):
+    repo, settings = big_repo
+    pack = build_context_pack(repo, ISSUE + " SECONDS_PER_HOUR", settings, map_tokens=100, file_tokens=900)
+    assert sum(f.tokens for f in pack.files) <= 900
+    units = [f for f in pack.files if f.path == "timekit/units.py"]
+    assert units and units[0].whole and units[0].text == (repo / "timekit/units.py").read_text()
+
+
+def _feedback(i: int) -> str:
+    return f"Your answer did not fix the issue yet (failed).\nTest output (tail):\n```\n{'E   assert 1 == 2 ' * 60}{i}\n```\n"
+
+
+def test_older_test_output_is_trimmed_first_and_the_pack_never():
+    pack = "CONTEXT " * 400
+    msgs = [ChatMessage("user", pack)]
+    for i in range(3):
+        msgs += [ChatMessage("assistant", f"answer {i}: " + "edit " * 80), ChatMessage("user", _feedback(i))]
+    full = sum(estimate_tokens(m.content) for m in msgs)
+    budget = full - 2 * estimate_tokens(_feedback(0)) // 3
+    fitted = fit_messages(msgs, budget, estimate_tokens)
+    assert sum(estimate_tokens(m.content) for m in fitted) <= budget
+    assert fitted[0].content == pack and fitted[-1].content == msgs[-1].content
+    assert TRIMMED in fitted[2].content and fitted[4].content == msgs[4].content  # oldest first, only as needed
+    assert fitted[1].content == msgs[1].content  # answers go only once no older output is left
+    outputs_gone = full - 2 * (estimate_tokens(_feedback(0)) - estimate_tokens(fitted[2].content))
+    tight = fit_messages(msgs, outputs_gone - 10, estimate_tokens)
+    assert tight[1].content == DROPPED_ANSWER and tight[-2:] == msgs[-2:] and tight[0].content == pack
+    with pytest.raises(PromptTooLongError, match="more than the 100"):
+        fit_messages(msgs, 100, estimate_tokens)
+
+
+def test_marker_format_is_what_the_edit_layer_recognises():
+    from r1agent.tools.excerpts import marker_in
+
+    assert marker_in(["x = 1\n", MARKER.format(start=3, end=9) + "\n"]) == (3, 9)
+    assert marker_in(["# lines 3-9 not shown\n", "..."]) is None
