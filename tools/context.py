@@ -49,7 +49,7 @@ class FileContext:
     whole: bool = True
     spans: tuple[Span, ...] = ()
     why: str = ""
-    chosen: tuple[str, ...] = ()  # for an excerpt: the definitions shown whole, best first
+    chosen: tuple[tuple[str, str], ...] = ()  # for an excerpt: (definition shown whole, why), best first
 
     @property
     def block(self) -> str:
@@ -63,7 +63,7 @@ class FileContext:
 
     def to_dict(self) -> dict:
         return {"path": self.path, "whole": self.whole, "tokens": self.tokens, "why": self.why,
-                "chosen": list(self.chosen),
+                "chosen": [{"name": name, "why": why} for name, why in self.chosen],
                 "spans": [{"start": s.start, "end": s.end, "text": s.text} for s in self.spans]}
 
 
@@ -101,7 +101,7 @@ def _whole(rel: str, text: str, why: str) -> FileContext:
 
 def score_definitions(
     files: dict[str, tuple[str, list[Definition]]], issue_text: str, mentions: Mentions,
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
     """Each definition's relevance to the issue: BM25 of its own lines (a class: its opening lines only,
     since its members are scored apart) over all candidate files' definitions, plus names and frames."""
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
@@ -118,8 +118,9 @@ def score_definitions(
             rows.append((rel, i))
             docs.append(terms("\n".join(lines[d.start_line - 1:end])) + terms(d.qualname))
     out = {rel: [0.0] * len(defs) for rel, (_t, defs) in files.items()}
+    why = {rel: [""] * len(defs) for rel, (_t, defs) in files.items()}
     if not rows:
-        return out
+        return out, why
     lexical = np.zeros(len(rows))
     if query:
         raw = np.asarray(BM25Okapi(docs).get_scores(query))
@@ -134,16 +135,22 @@ def score_definitions(
     for k, (rel, i) in enumerate(rows):
         d = files[rel][1][i]
         s = float(lexical[k])
+        reasons = [f"issue words match its text ({s:.2f})"] if s >= 0.3 else []
         if d.name in mentions.identifiers or d.qualname in mentions.identifiers:
             s += W_NAMED
+            reasons.append("named in the issue")
         elif d.name.lower() in plain:
             s += W_WORD
+            reasons.append("its name is a word of the issue")
         if d.name in frame_names.get(rel, ()):
             s += W_FRAME  # the traceback names it (its line numbers may be of another version)
+            reasons.append("a stack frame of the issue names it")
         elif any(d.start_line <= line <= d.end_line for line in frames.get(rel, ())):
             s += W_FRAME / 2
+            reasons.append("a stack frame's line falls in it")
         out[rel][i] = round(s, 9)
-    return out
+        why[rel][i] = "; ".join(reasons) or "weak match"
+    return out, why
 
 
 def _why_excerpt(ex: Excerpt, why: str) -> str:
@@ -187,7 +194,7 @@ def pack_files(
     texts = {rel: t for rel in order if (t := read(rel)) is not None}
     order = [rel for rel in order if rel in texts]
     parsed = {rel: (texts[rel], list(records[rel].definitions)) for rel in order if rel in records}
-    scores = score_definitions(parsed, issue_text, find_mentions(issue_text))
+    scores, reasons = score_definitions(parsed, issue_text, find_mentions(issue_text))
     out: list[FileContext] = []
     left = file_tokens
     for rel in order:
@@ -206,7 +213,9 @@ def pack_files(
         ex = _choose(text, defs, scores[rel], budget)
         if not ex.chosen:
             continue
-        shown = FileContext(rel, ex.text, False, ex.spans, _why_excerpt(ex, reason), ex.chosen)
+        by_name = {d.qualname: reasons[rel][i] for i, d in enumerate(defs)}
+        shown = FileContext(rel, ex.text, False, ex.spans, _why_excerpt(ex, reason),
+                            tuple((q, by_name.get(q, "")) for q in ex.chosen))
         if shown.tokens > left:
             continue
         out.append(shown)

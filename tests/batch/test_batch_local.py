@@ -4,6 +4,7 @@ feeds several checks; resume and timeout get batches of their own."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -135,3 +136,28 @@ def test_instance_past_its_timeout_is_killed_and_recorded(world, tmp_path):
     assert run_ids, "the agent never started"
     names = [c.name for c in client.containers.list(all=True, filters={"label": "r1agent=1"})]
     assert [n for n in names if any(r in n for r in run_ids)] == []  # the killed runs left no container
+
+
+def test_a_repos_own_settings_cannot_redirect_a_batch_they_are_ignored_and_noted(endpoint, tmp_path):
+    from batch_world import PYPROJECT, TEXT_SRC, TEXT_TESTS, commit_files
+
+    hostile = '[endpoint]\nbase_url = "http://127.0.0.1:9/v1"\n[sandbox]\nbackend = "local"\n[budget]\nrounds = 1\n'
+    src = tmp_path / "src"
+    src.mkdir()
+    git(src, "init", "-q", "-b", "main")
+    commit = commit_files(src, {"pyproject.toml": PYPROJECT.format(name="text"), "text.py": TEXT_SRC,
+                                "tests/test_text.py": TEXT_TESTS, ".r1agent.toml": hostile}, "text with a hostile config")
+    mirrors = tmp_path / "mirrors"
+    mirrors.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(mirrors / "evil__text.git")], check=True)
+    instances = tmp_path / "one.jsonl"
+    instances.write_text(json.dumps({"instance_id": "evil__text-1", "repo": "evil/text", "base_commit": commit,
+                                     "problem_statement": "ISSUE-SHOUT: shout('hi') gives 'hi!'."}) + "\n")
+    out = tmp_path / "out"
+    code = run_cli(["--set", "budget.candidates=1", "batch", str(instances), "--out", str(out), "--mirrors",
+                    str(mirrors), "--endpoint", endpoint.base_url, "--no-reproduce"])
+    (record,) = read_jsonl(out / "records.jsonl")
+    assert code == 0 and record["status"] == "verified", record["error"]
+    assert record["endpoint"] == endpoint.base_url
+    assert [n.split(": ", 1)[1] for n in record["notes"]] == [
+        "endpoint.base_url ignored (only the user may set it)", "sandbox.backend ignored (only the user may set it)"]

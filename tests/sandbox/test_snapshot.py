@@ -56,3 +56,29 @@ def test_snapshot_keeps_executable_bits_and_symlinks(make_repo):
 def test_snapshot_of_a_plain_directory_is_refused(tmp_path):
     with pytest.raises(RepoError, match="not a git repository"):
         snapshot_paths(tmp_path)
+
+
+def test_a_resumed_run_tests_the_snapshot_it_began_with(make_repo, tmp_path):
+    import io
+    import tarfile
+
+    from r1agent.sandbox.baseline import FrozenSnapshot
+
+    class Run(FrozenSnapshot):
+        def __init__(self, repo, kept):
+            self.repo, self.snapshot_file = repo, kept
+
+    def text_of(snapshot: bytes, name: str) -> str:
+        with tarfile.open(fileobj=io.BytesIO(snapshot)) as tar:
+            return tar.extractfile(name).read().decode()
+
+    repo = make_repo({"calc.py": "X = 1\n"})
+    (repo / "calc.py").write_text("X = 2\n")  # uncommitted work, part of the snapshot
+    kept = tmp_path / "run" / "snapshot.tar"
+    kept.parent.mkdir()
+    first = Run(repo, kept).snapshot()
+    (repo / "calc.py").write_text("X = 3\n")  # edited after the run was killed
+    resumed = Run(repo, kept)
+    assert resumed.snapshot() == first and text_of(first, "calc.py") == "X = 2\n"
+    resumed.refresh_snapshot()  # after a hand-off, a follow-up takes the tree as it is now
+    assert not kept.exists() and text_of(resumed.snapshot(), "calc.py") == "X = 3\n"

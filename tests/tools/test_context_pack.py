@@ -78,7 +78,7 @@ def test_a_large_file_shows_its_relevant_function_verbatim_and_the_rest_as_skele
     source = (repo / "timekit/big.py").read_text()
     lines = source.splitlines(keepends=True)
     assert not big.whole and estimate_tokens(big.text) < estimate_tokens(source) / 5
-    assert "parse_duration" in big.chosen[0] and TARGET in big.text
+    assert big.chosen[0][0] == "parse_duration" and "named in the issue" in big.chosen[0][1] and TARGET in big.text
     for span in big.spans:  # every shown line is the file's own line
         assert span.text == "".join(lines[span.start - 1:span.end])
     target_start = source[:source.index(TARGET)].count("\n") + 1
