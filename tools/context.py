@@ -37,6 +37,7 @@ MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is ref
 # A definition's score: its words against the issue, plus what the issue names outright.
 W_NAMED = 1.0  # its name (or Class.name) is written in the issue as code
 W_WORD = 0.3  # its name appears among the issue's plain words
+W_PART = 0.4  # a part of its name (_print_Mul: Mul) is written in the issue as code
 W_FRAME = 1.5  # a stack frame of the issue points into it
 
 
@@ -132,6 +133,7 @@ def score_definitions(
         for p in match_path(fr.path, list(files)):
             frames.setdefault(p, []).append(fr.line)
             frame_names.setdefault(p, set()).add(fr.function)
+    named_parts = {w for w in mentions.identifiers if len(w) > 2 and "." not in w}
     for k, (rel, i) in enumerate(rows):
         d = files[rel][1][i]
         s = float(lexical[k])
@@ -142,6 +144,9 @@ def score_definitions(
         elif d.name.lower() in plain:
             s += W_WORD
             reasons.append("its name is a word of the issue")
+        elif named_parts & set(d.name.split("_")):
+            s += W_PART
+            reasons.append("part of its name is named in the issue")
         if d.name in frame_names.get(rel, ()):
             s += W_FRAME  # the traceback names it (its line numbers may be of another version)
             reasons.append("a stack frame of the issue names it")
