@@ -42,3 +42,8 @@ class InputError(R1AgentError):
 
 class PromptTooLongError(R1AgentError):
     """A prompt cannot fit the model's context, even with older feedback trimmed; it is never sent."""
+
+
+class BaselineError(R1AgentError):
+    """The repo's tests cannot run on the unchanged code (a collection crash, an INTERNALERROR, no tests,
+    the suite killed for memory or time): a setup problem, never a result to fix against."""

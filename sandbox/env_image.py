@@ -37,10 +37,25 @@ def planned_env_tag(client: docker.DockerClient, repo: Path, base_tag: str, setu
     return env_image_tag(repo, digest), install_plan(repo, files, setup), digest
 
 
+# pip's and uv's closing words, which say only that something failed "above".
+_GENERIC = re.compile(r"subprocess-exited-with-error|See above for details|^\W*(hint|note):|This error originates|"
+                      r"did not run successfully|exit code: \d+|Failed to build|metadata-generation-failed", re.I)
+_RAISED = re.compile(r"^\W*((?:\w+\.)*\w*(?:Error|Exception)\b:.*)$")
+
+
+def install_reason(lines: list[str]) -> str:
+    """The line that says why an install failed: the last exception raised (a setup.py's, a build
+    backend's), else the last ERROR line that is not pip's closing hint, else the last line."""
+    useful = [ln.strip() for ln in lines if ln.strip() and not _GENERIC.search(ln)]
+    raised = [m[1] for ln in useful if (m := _RAISED.match(ln))]
+    errors = [ln for ln in useful if ln.lstrip("│ ").startswith(("ERROR", "error:"))]
+    return (raised or errors or useful or [ln.strip() for ln in lines if ln.strip()] or [""])[-1][:300]
+
+
 def _failure(step: InstallStep, exit_code: int | None, output: str) -> DependencyInstallError:
     lines = [ln for ln in output.splitlines() if ln.strip()]
     tail = "\n".join(lines[-TAIL_LINES:])
-    reason = next((ln.strip() for ln in reversed(lines) if ln.lstrip().startswith("ERROR")), lines[-1] if lines else "")
+    reason = install_reason(lines)
     what = "timed out (sandbox.timeout)" if exit_code is None else \
         "killed at the memory limit, sandbox.memory" if exit_code == 137 else f"exit {exit_code}"
     return DependencyInstallError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
@@ -38,3 +39,36 @@ class TestReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+_RAISED = re.compile(r"^E\s+((?:\w+\.)*\w*(?:Error|Exception)\b.*)$", re.M)  # pytest's own E lines first
+_EXCEPTION = re.compile(r"^((?:\w+\.)*\w*(?:Error|Exception)\b.*)$", re.M)
+_INTERNAL = re.compile(r"^INTERNALERROR> (.+)$", re.M)
+PYTEST_INTERNAL_ERROR, PYTEST_NO_TESTS, KILLED = 3, 5, 137
+
+
+def _cause(output: str) -> str:
+    found = _RAISED.findall(output) or _EXCEPTION.findall(output)
+    if found:
+        return found[0].strip()[:200]
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    return lines[-1][:200] if lines else "no output"
+
+
+def why_unusable(report: TestReport, timeout: float | None = None) -> str | None:
+    """Why a baseline run says nothing about the code (and so is a setup error), or None when it can
+    judge candidates: the suite timed out or was killed, pytest crashed, or no test ran at all, or every
+    test errored (the package or its dependencies fail to import)."""
+    if report.timed_out:
+        return f"the test suite timed out{f' after {timeout:g} s' if timeout else ''} (tests.timeout)"
+    if report.exit_code == KILLED:
+        return "the test suite was killed, most likely at the memory limit (sandbox.memory)"
+    internal = _INTERNAL.findall(report.output_tail)
+    if report.exit_code == PYTEST_INTERNAL_ERROR or internal:
+        return f"pytest stopped with an INTERNALERROR: {(internal[-1] if internal else _cause(report.output_tail))[:200]}"
+    if not report.tests:
+        return f"no tests were collected: {_cause(report.output_tail)}"
+    ran = sum(report.summary.get(s, 0) for s in ("passed", "failed", "skipped", "xfail", "xpass"))
+    if ran == 0:
+        return f"every test errored, none ran (the code or its dependencies do not import): {_cause(report.output_tail)}"
+    return None

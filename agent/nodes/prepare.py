@@ -7,7 +7,10 @@ import shutil
 import tarfile
 from pathlib import Path
 
+from r1agent.errors import BaselineError
 from r1agent.events import Message, Phase
+from r1agent.sandbox.errors import DependencyInstallError
+from r1agent.sandbox.report import why_unusable
 from r1agent.tools.git import head_commit, open_repo
 
 from ..prompting import tail
@@ -33,12 +36,20 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
     repo = open_repo(Path(state.repo))
     base = freeze_base(svc.sandbox, svc.run_dir / "base")
     emit(Phase("sandbox", "preparing the sandbox image"))
-    svc.sandbox.ensure_image()
+    try:
+        svc.sandbox.ensure_image()
+    except DependencyInstallError as e:  # the run record keeps the installer's own words, not just the line
+        svc.record("install_failed", {"error": str(e), "source": e.source, "output_tail": e.output_tail})
+        raise
     emit(Phase("baseline", "running the test suite on the unchanged code"))
     with svc.sandbox.create(f"{state.run_id}-baseline") as sb:
-        baseline = outcome(sb.run_tests(None))
+        report = sb.run_tests(None)
+        baseline = outcome(report)
+        svc.record("baseline", baseline.model_dump())
+        broken = why_unusable(report, svc.settings.tests.timeout)
+        if broken:
+            raise BaselineError(f"the repo's tests cannot run on the unchanged code, so no fix can be judged: {broken}")
         targeted = sb.run_tests(state.target_tests) if state.target_tests else None
-    svc.record("baseline", baseline.model_dump())
     bad = failing(baseline.tests)
     emit(Message(f"baseline: {len(baseline.tests) - len(bad)} of {len(baseline.tests)} tests pass"
                  + (f"; failing now: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}" if bad else "")))
@@ -49,6 +60,4 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
             f"These tests fail and must pass: {', '.join(red or state.target_tests)}\n\n"
             f"Their output:\n```\n{tail(targeted.output_tail if targeted else '', 4000)}\n```"
         )
-    if not state.target_tests and not state.reproduce:
-        update["target_tests"] = failing(baseline.tests)
     return update

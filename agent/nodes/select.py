@@ -23,8 +23,11 @@ def normalised(patch: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def pick(candidates: list[Candidate]) -> Candidate | None:
-    verified = [c for c in candidates if c.status == "verified"]
+def pick(candidates: list[Candidate], no_targets: bool = False) -> Candidate | None:
+    """The winner: a verified candidate; when no test shows the issue (none given, none reproduced), a
+    plausible one, which breaks no test that passed before (tests failing already are not demanded)."""
+    accepted = ("verified", "plausible") if no_targets else ("verified",)
+    verified = [c for c in candidates if c.status in accepted]
     if not verified:
         return None
     votes = Counter(normalised(c.patch) for c in candidates if c.patch and c.status in ("verified", "plausible"))
@@ -43,8 +46,10 @@ def exhausted_budget(state: FixState, budget) -> str:
 
 
 def select(state: FixState, runtime: AgentRuntime) -> dict:
-    winner = pick([c for c in state.candidates if c.round > state.rounds_start])
+    winner = pick([c for c in state.candidates if c.round > state.rounds_start], no_targets=not state.target_tests)
     if winner is None:
         return {"stop_reason": exhausted_budget(state, runtime.context.settings.budget)}
-    emitter(runtime)(Phase("selected", f"candidate {winner.key} is verified by the tests"))
+    how = "is verified by the tests" if winner.status == "verified" else \
+        "breaks no test (no test shows the issue, so none could show it fixed)"
+    emitter(runtime)(Phase("selected", f"candidate {winner.key} {how}"))
     return {"winner": winner.key, "stop_reason": "verified"}

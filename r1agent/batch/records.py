@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 PREDICTIONS = "predictions.jsonl"
 RECORDS = "records.jsonl"
-InstanceStatus = Literal["verified", "unverified", "error", "timeout"]
+InstanceStatus = Literal["verified", "unverified", "env_error", "error", "timeout"]
 
 
 class Prediction(BaseModel):
@@ -69,7 +69,7 @@ class InstanceRecord(BaseModel):
 
     @property
     def failed(self) -> bool:
-        return self.status in ("error", "timeout")
+        return self.status in ("env_error", "error", "timeout")
 
 
 def _repair(path: Path) -> None:

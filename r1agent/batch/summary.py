@@ -19,6 +19,8 @@ class BatchSummary(BaseModel):
     unverified: int
     errors: int
     timeouts: int
+    env_errors: int = 0
+    """Instances whose environment could not run their tests (install failed, baseline broken)."""
     evaluated: int
     resolved: int
     ran_now: int = 0
@@ -46,6 +48,7 @@ def summarize_batch(records: list[InstanceRecord], total: int, ran_now: int = 0,
         unverified=sum(r.status == "unverified" for r in records),
         errors=sum(r.status == "error" for r in records),
         timeouts=sum(r.status == "timeout" for r in records),
+        env_errors=sum(r.status == "env_error" for r in records),
         evaluated=len(evaluated), resolved=sum(r.evaluation.resolved for r in evaluated),
         ran_now=ran_now, wall_s=round(wall_s, 2),
         instances_per_hour=round(ran_now / wall_s * 3600, 2) if wall_s > 0 and ran_now else 0.0,

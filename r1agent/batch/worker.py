@@ -20,7 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from r1agent.errors import R1AgentError
+from r1agent.errors import BaselineError, R1AgentError
+from r1agent.sandbox.errors import DependencyInstallError
 
 from .instances import Instance
 from .records import Evaluation, InstanceRecord, Usage
@@ -110,6 +111,10 @@ def run_agent(item: WorkItem) -> InstanceRecord:
         record.model_patch = best.patch if best else ""
         record.rounds, record.stop_reason = final.round, final.stop_reason
         record.usage = Usage(**final.usage.model_dump(), total=final.usage.total)
+    except (BaselineError, DependencyInstallError) as e:  # the environment, not the agent: its cause, in full
+        record.status, record.error = "env_error", str(e)
+        if isinstance(e, DependencyInstallError):
+            record.notes.append(f"install output (tail):\n{e.output_tail}")
     except Exception as e:  # one instance's failure is its record, never the batch's
         traceback.print_exc()  # into the phase's log file, for whoever digs
         record.status, record.error = "error", _one_line(e)

@@ -78,7 +78,8 @@ def run(app, instances, out_dir, workers, timeout, ray_address, evaluate, mirror
 def _print_summary(console: Console, summary, out_dir: Path) -> None:
     rate = f" — resolved {summary.resolved}/{summary.evaluated}" if summary.evaluated else ""
     console.print(f"[bold]{summary.finished}/{summary.total} finished[/]: {summary.verified} verified, "
-                  f"{summary.unverified} unverified, {summary.errors} errors, {summary.timeouts} timeouts{rate}")
+                  f"{summary.unverified} unverified, {summary.errors} errors, {summary.env_errors} environment errors, "
+                  f"{summary.timeouts} timeouts{rate}")
     if summary.requeued:
         console.print(f"re-queued after a lost worker: {', '.join(sorted(summary.requeued))}")
     if summary.ran_now:

@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from r1agent.errors import BaselineError
 from r1agent.events import CandidateVerdict, EventSink, Message, Phase, TestProgress
 from r1agent.refactor.lint import (
     Linter,
@@ -26,6 +27,7 @@ from r1agent.refactor.lint import (
 from r1agent.refactor.outcome import VERIFIED
 from r1agent.refactor.suggest import Suggestion
 from r1agent.sandbox import PatchError, TestReport, grade, open_backend
+from r1agent.sandbox.report import why_unusable
 from r1agent.settings import Settings
 from r1agent.tools.edits import apply_answer
 from r1agent.tools.edits.syntax import error_lines
@@ -145,6 +147,9 @@ class Verifier:
         self.emit(TestProgress(0, "baseline"))
         with self.backend.create("refactor-baseline") as sb:
             report = sb.run_tests(timeout=self.deadline.cap(self.settings.tests.timeout))
+            broken = why_unusable(report, self.settings.tests.timeout) if not report.timed_out else None
+            if broken:  # a deadline cut is the time budget's doing; anything else is the environment's
+                raise BaselineError(f"the tests cannot run on the staged tree, so no suggestion can be checked: {broken}")
             lint = {ln.name: self._lint(sb, ln, existing, self.root) for ln in self.linters}
         self.emit(TestProgress(0, "baseline", report.summary.get("passed", 0), report.summary.get("failed", 0), True))
         return Baseline(report, lint)

@@ -138,15 +138,14 @@ def test_instance_past_its_timeout_is_killed_and_recorded(world, tmp_path):
     assert [n for n in names if any(r in n for r in run_ids)] == []  # the killed runs left no container
 
 
-def test_a_repos_own_settings_cannot_redirect_a_batch_they_are_ignored_and_noted(endpoint, tmp_path):
-    from batch_world import PYPROJECT, TEXT_SRC, TEXT_TESTS, commit_files
+def _one_instance_batch(tmp_path, endpoint, files: dict[str, str]) -> dict:
+    """Batch one ISSUE-SHOUT instance over a repo holding ``files``; its record."""
+    from batch_world import commit_files
 
-    hostile = '[endpoint]\nbase_url = "http://127.0.0.1:9/v1"\n[sandbox]\nbackend = "local"\n[budget]\nrounds = 1\n'
     src = tmp_path / "src"
     src.mkdir()
     git(src, "init", "-q", "-b", "main")
-    commit = commit_files(src, {"pyproject.toml": PYPROJECT.format(name="text"), "text.py": TEXT_SRC,
-                                "tests/test_text.py": TEXT_TESTS, ".r1agent.toml": hostile}, "text with a hostile config")
+    commit = commit_files(src, files, "text helpers")
     mirrors = tmp_path / "mirrors"
     mirrors.mkdir()
     subprocess.run(["git", "clone", "-q", "--bare", str(src), str(mirrors / "evil__text.git")], check=True)
@@ -157,7 +156,27 @@ def test_a_repos_own_settings_cannot_redirect_a_batch_they_are_ignored_and_noted
     code = run_cli(["--set", "budget.candidates=1", "batch", str(instances), "--out", str(out), "--mirrors",
                     str(mirrors), "--endpoint", endpoint.base_url, "--no-reproduce"])
     (record,) = read_jsonl(out / "records.jsonl")
-    assert code == 0 and record["status"] == "verified", record["error"]
+    return record | {"exit_code": code}
+
+
+def test_a_repos_own_settings_cannot_redirect_a_batch_they_are_ignored_and_noted(endpoint, tmp_path):
+    from batch_world import PYPROJECT, TEXT_SRC, TEXT_TESTS
+
+    hostile = '[endpoint]\nbase_url = "http://127.0.0.1:9/v1"\n[sandbox]\nbackend = "local"\n[budget]\nrounds = 1\n'
+    record = _one_instance_batch(tmp_path, endpoint, {
+        "pyproject.toml": PYPROJECT.format(name="text"), "text.py": TEXT_SRC, "tests/test_text.py": TEXT_TESTS,
+        ".r1agent.toml": hostile})
+    assert record["exit_code"] == 0 and record["status"] == "verified", record["error"]
     assert record["endpoint"] == endpoint.base_url
     assert [n.split(": ", 1)[1] for n in record["notes"]] == [
         "endpoint.base_url ignored (only the user may set it)", "sandbox.backend ignored (only the user may set it)"]
+
+
+def test_a_suite_that_cannot_run_is_an_env_error_with_its_cause(endpoint, tmp_path):
+    from batch_world import PYPROJECT, TEXT_SRC
+
+    broken = "import nosuchmod\n\n\ndef test_shout():\n    assert nosuchmod\n"
+    record = _one_instance_batch(tmp_path, endpoint, {
+        "pyproject.toml": PYPROJECT.format(name="text"), "text.py": TEXT_SRC, "tests/test_text.py": broken})
+    assert record["status"] == "env_error" and record["rounds"] == 0
+    assert "cannot run on the unchanged code" in record["error"] and "No module named 'nosuchmod'" in record["error"]

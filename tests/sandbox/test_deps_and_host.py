@@ -52,3 +52,30 @@ def test_mirror_is_read_from_deb822_and_one_line_sources(tmp_path):
     assert [s.suite for s in host_sources(apt)] == ["sid", "bookworm", "bookworm-updates"]
     mirror = release_mirror(apt, scripts)
     assert (mirror.uri, mirror.suite) == ("http://mirror.invalid/debian", "bookworm")
+
+
+def test_a_failed_install_is_named_by_its_real_error_not_pips_closing_hint():
+    from r1agent.sandbox.env_image import install_reason
+
+    pip_output = """Obtaining file:///work
+  Installing build dependencies: started
+  error: subprocess-exited-with-error
+
+  × Getting requirements to build editable did not run successfully.
+  │ exit code: 1
+  ╰─> [6 lines of output]
+      Traceback (most recent call last):
+        File "setup.py", line 3, in <module>
+          from collections import Mapping
+      ImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/python3.11/collections/__init__.py)
+      [end of output]
+
+  note: This error originates from a subprocess, and is likely not a problem with pip.
+error: subprocess-exited-with-error
+hint: See above for details.
+"""
+    assert install_reason(pip_output.splitlines()) == (
+        "ImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/python3.11/collections/__init__.py)")
+    resolver = ["Collecting foo==9.9", "ERROR: Could not find a version that satisfies the requirement foo==9.9",
+                "ERROR: No matching distribution found for foo==9.9"]
+    assert install_reason(resolver) == "ERROR: No matching distribution found for foo==9.9"
