@@ -5,7 +5,10 @@ from __future__ import annotations
 import configparser
 import fnmatch
 import hashlib
+import os
+import re
 import shlex
+import subprocess
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,10 +80,32 @@ def install_plan(repo: Path, files: list[str], setup: str | None) -> list[Instal
     return steps
 
 
+_VCS_VERSIONED = re.compile(r"setuptools[_-]scm|hatch[_-]vcs|versioneer", re.I)
+_RELEASE = re.compile(r"^[vV]?(\d+(?:\.\d+)*(?:(?:a|b|rc)\d+)?(?:\.post\d+)?)$")
+
+
+def vcs_version(repo: Path, files: list[str]) -> str | None:
+    """The version a build that reads it from git (setuptools_scm, hatch-vcs, versioneer) is told, since
+    the build copy has no history: the latest release tag of HEAD, else 0.0.0. None when none is used."""
+    if not any(_VCS_VERSIONED.search((repo / f).read_text(encoding="utf-8", errors="replace")) for f in files):
+        return None
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    done = subprocess.run(["git", "-C", str(repo), "describe", "--tags", "--abbrev=0"], capture_output=True,
+                          text=True, env=env)
+    m = _RELEASE.match(done.stdout.strip()) if done.returncode == 0 else None
+    return m[1] if m else "0.0.0"
+
+
+def install_environment(repo: Path, files: list[str]) -> dict[str, str]:
+    """Variables every install step of this repo gets, beyond the host's index and CA settings."""
+    version = vcs_version(repo, files)
+    return {"SETUPTOOLS_SCM_PRETEND_VERSION": version} if version else {}
+
+
 def deps_hash(repo: Path, files: list[str], setup: str | None, base_image_id: str) -> str:
     """Names the environment image: changes to any dependency file, the setup command or the base rebuild it."""
     h = hashlib.sha256()
-    for part in (PLAN_VERSION, base_image_id, setup or ""):
+    for part in (PLAN_VERSION, base_image_id, setup or "", str(sorted(install_environment(repo, files).items()))):
         h.update(part.encode() + b"\0")
     for f in files:
         h.update(f.encode() + b"\0" + (repo / f).read_bytes() + b"\0")

@@ -15,7 +15,7 @@ import docker
 from r1agent.events import EventSink, Progress
 from r1agent.sandbox import labels
 from r1agent.sandbox.base_image import SANDBOX_UID, VENV, image_exists
-from r1agent.sandbox.deps import InstallStep, dependency_files, deps_hash, install_plan
+from r1agent.sandbox.deps import InstallStep, dependency_files, deps_hash, install_environment, install_plan
 from r1agent.sandbox.docker_exec import run_exec
 from r1agent.sandbox.errors import DependencyInstallError
 from r1agent.sandbox.host_install_env import CONTAINER_CA_PATH, InstallEnv
@@ -81,6 +81,7 @@ def ensure_env_image(
     tag, plan, digest = planned_env_tag(client, repo, base_tag, setup)
     if image_exists(client, tag):
         return tag
+    environment = install_env.environment | install_environment(repo, dependency_files(snapshot_paths(repo)))
     container = client.containers.create(
         base_tag, command=["sleep", "infinity"], user="0", working_dir="/work", network_mode="bridge",
         labels=labels.owned("build", **{labels.REPO: str(repo)}), security_opt=["no-new-privileges"],
@@ -98,7 +99,7 @@ def ensure_env_image(
             on_event(Progress(task="environment image", done=i, total=len(plan), detail=f"{step.source}: {step.command}"))
             raw = run_exec(
                 client.api, container.id, ["sh", "-c", step.command], user=str(SANDBOX_UID), workdir="/work",
-                environment=install_env.environment, timeout=timeout, cap=200_000, on_timeout=container.kill,
+                environment=environment, timeout=timeout, cap=200_000, on_timeout=container.kill,
             )
             if raw.timed_out or raw.exit_code != 0:
                 raise _failure(step, raw.exit_code, raw.stdout.text() + "\n" + raw.stderr.text())

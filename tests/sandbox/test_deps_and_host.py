@@ -79,3 +79,17 @@ hint: See above for details.
     resolver = ["Collecting foo==9.9", "ERROR: Could not find a version that satisfies the requirement foo==9.9",
                 "ERROR: No matching distribution found for foo==9.9"]
     assert install_reason(resolver) == "ERROR: No matching distribution found for foo==9.9"
+
+
+def test_a_version_from_git_is_the_latest_release_tag(make_repo):
+    import subprocess
+
+    from r1agent.sandbox.deps import vcs_version
+
+    scm = '[build-system]\nrequires = ["setuptools", "setuptools-scm"]\n'
+    repo = make_repo({"pyproject.toml": scm, "a.py": "x = 1\n"})
+    assert vcs_version(repo, ["pyproject.toml"]) == "0.0.0"  # no tag yet
+    subprocess.run(["git", "tag", "v2.1.0rc1"], cwd=repo, check=True)
+    assert vcs_version(repo, ["pyproject.toml"]) == "2.1.0rc1"
+    plain = make_repo({"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n'})
+    assert vcs_version(plain, ["pyproject.toml"]) is None

@@ -76,3 +76,28 @@ def test_the_install_runs_as_the_sandbox_user_within_memory_and_pid_limits(docke
     assert "forked" not in err.value.output_tail and "Resource temporarily unavailable" in err.value.output_tail
     left = docker_client.containers.list(all=True, filters={"label": ["r1agent.kind=build"]})
     assert left == []
+
+
+SCM_PROJECT = {
+    "pyproject.toml": (
+        '[build-system]\nrequires = ["setuptools>=64", "setuptools_scm>=8"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "scmdemo"\ndynamic = ["version"]\n\n[tool.setuptools_scm]\n\n'
+        '[tool.setuptools]\npy-modules = ["scmdemo"]\n'
+    ),
+    "scmdemo.py": "VALUE = 1\n",
+    "tests/test_scm.py": "import scmdemo\n\ndef test_it():\n    assert scmdemo.VALUE == 1\n",
+}
+
+
+def test_a_version_read_from_git_builds_from_a_copy_without_history(docker_client, base_image, make_repo,
+                                                                    make_settings):
+    import subprocess
+
+    repo = make_repo(SCM_PROJECT, name="scmdemo")
+    subprocess.run(["git", "tag", "v1.4.0"], cwd=repo, check=True)
+    backend = DockerBackend(make_settings(), repo, client=docker_client)
+    backend.ensure_image()
+    with backend.create("scm") as sb:
+        got = sb.exec(["python", "-c", "import importlib.metadata as m; print(m.version('scmdemo'))"])
+        assert got.stdout.strip() == "1.4.0"
+        assert sb.run_tests().tests == {"tests/test_scm.py::test_it": "passed"}
