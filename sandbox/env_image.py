@@ -38,8 +38,9 @@ def planned_env_tag(client: docker.DockerClient, repo: Path, base_tag: str, setu
 
 
 # pip's and uv's closing words, which say only that something failed "above".
-_GENERIC = re.compile(r"subprocess-exited-with-error|See above for details|^\W*(hint|note):|This error originates|"
-                      r"did not run successfully|exit code: \d+|Failed to build|metadata-generation-failed", re.I)
+_GENERIC = re.compile(r"subprocess-exited-with-error|See above for (details|output)|^\W*(hint|note):|This error originates|"
+                      r"did not run successfully|exit code: \d+|Failed to build|metadata-generation-failed|"
+                      r"\[end of output\]|\[\d+ lines of output\]", re.I)
 _RAISED = re.compile(r"^\W*((?:\w+\.)*\w*(?:Error|Exception)\b:.*)$")
 
 
@@ -48,7 +49,7 @@ def install_reason(lines: list[str]) -> str:
     backend's), else the last ERROR line that is not pip's closing hint, else the last line."""
     useful = [ln.strip() for ln in lines if ln.strip() and not _GENERIC.search(ln)]
     raised = [m[1] for ln in useful if (m := _RAISED.match(ln))]
-    errors = [ln for ln in useful if ln.lstrip("│ ").startswith(("ERROR", "error:"))]
+    errors = [ln for ln in useful if ln.lstrip("│ ").lower().startswith("error")]
     return (raised or errors or useful or [ln.strip() for ln in lines if ln.strip()] or [""])[-1][:300]
 
 

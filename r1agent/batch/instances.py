@@ -29,6 +29,8 @@ class Instance(BaseModel):
     base_commit: str = ""
     """Empty in the simple form means the local repo's HEAD."""
     test_patch: str = ""
+    patch: str = ""
+    """SWE-bench's gold fix; used only by ``batch --gold``, never shown to the model."""
     FAIL_TO_PASS: list[str] = Field(default_factory=list)
     PASS_TO_PASS: list[str] = Field(default_factory=list)
     environment_setup_commit: str = ""

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 PREDICTIONS = "predictions.jsonl"
 RECORDS = "records.jsonl"
-InstanceStatus = Literal["verified", "unverified", "env_error", "error", "timeout"]
+InstanceStatus = Literal["verified", "unverified", "gold", "env_error", "error", "timeout"]
 
 
 class Prediction(BaseModel):

@@ -39,6 +39,8 @@ class BatchOptions(BaseModel):
     reproduce: bool = True
     sandbox_slots: int = Field(4, ge=1)
     """Sandboxes alive at once on one host, across every worker."""
+    gold: bool = False
+    """Each instance's gold patch is its prediction (no model), as SWE-bench's harness validation does."""
     progress: bool = True
 
 
@@ -64,7 +66,7 @@ def run_batch(opts: BatchOptions) -> BatchSummary:
         WorkItem(instance=inst, out_dir=str(out), endpoint=opts.endpoints[0], flags=opts.flags,
                  mirrors=str(opts.mirrors.resolve()) if opts.mirrors else None, clone_base=opts.clone_base,
                  timeout=opts.timeout, evaluate=opts.evaluate, reproduce=opts.reproduce,
-                 sandbox_slots=opts.sandbox_slots)
+                 sandbox_slots=opts.sandbox_slots, gold=opts.gold)
         for inst in todo
     ]
 

@@ -46,6 +46,8 @@ class WorkItem(BaseModel):
     evaluate: bool = False
     reproduce: bool = True
     sandbox_slots: int = 4
+    gold: bool = False
+    """Take the instance's gold patch as the prediction, with no model: validates the setup."""
 
     @property
     def run_root(self) -> Path:
@@ -96,6 +98,12 @@ def run_agent(item: WorkItem) -> InstanceRecord:
         record.base_commit = checkout.base_commit
         loaded = _settings(item, checkout.path)
         settings, record.notes = loaded.settings, loaded.ignored
+        if item.gold:
+            if not inst.patch.strip():
+                raise ValueError("--gold: the instance has no gold patch (its 'patch' field is empty)")
+            record.status, record.model_patch = "gold", inst.patch
+            record.duration_s = round(time.time() - started, 2)
+            return record
         request = FixRequest(repo=checkout.path, issue=inst.problem_statement, tests=list(inst.tests),
                              handoff=HandoffRequest(mode="none"), reproduce=item.reproduce)
         run = FixRun.create(settings, request, factory=bounded_services_factory(_slots(item)))
@@ -203,7 +211,7 @@ def run_instance(item: WorkItem) -> InstanceRecord:
             _remove_killed_sandboxes(item)
         record = InstanceRecord(instance_id=item.instance.instance_id, repo=item.instance.repo_name, status=status,
                                 endpoint=item.endpoint, host=socket.gethostname(), error=error)
-    if item.evaluate and item.instance.evaluable and record.status in ("verified", "unverified"):
+    if item.evaluate and item.instance.evaluable and record.status in ("verified", "unverified", "gold"):
         record.evaluation = _evaluate_in_child(item, record)
     record.duration_s = round(time.time() - started, 2)
     return record

@@ -44,13 +44,15 @@ def batch() -> None:
               help="An R1 endpoint (repeatable); each instance goes to the least loaded. Default: endpoint.base_url.")
 @click.option("--sandboxes", type=click.IntRange(min=1), help="Sandboxes at once per host, all workers together "
               "(default: sandbox.parallel).")
-@click.option("--model-name", default="r1agent", show_default=True, help="model_name_or_path in predictions.jsonl.")
+@click.option("--model-name", help="model_name_or_path in predictions.jsonl  [default: r1agent; gold with --gold]")
 @click.option("--no-reproduce", is_flag=True, help="Do not ask R1 for a reproduction test.")
 @click.option("--clone-base", default="https://github.com", show_default=True, help="Where owner/name repos are cloned from.")
+@click.option("--gold", is_flag=True, help="Take each instance's gold patch as its prediction, with no model: "
+              "checks the environments and the grading before GPU hours are spent (use with --evaluate).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout, no progress bar.")
 @click.pass_obj
 def run(app, instances, out_dir, workers, timeout, ray_address, evaluate, mirrors, endpoints, sandboxes, model_name,
-        no_reproduce, clone_base, as_json) -> None:
+        no_reproduce, clone_base, gold, as_json) -> None:
     """Run the agent on every unfinished instance of INSTANCES.jsonl."""
     from r1agent.batch.instances import load_instances
     from r1agent.batch.run import BatchOptions, run_batch
@@ -60,13 +62,14 @@ def run(app, instances, out_dir, workers, timeout, ray_address, evaluate, mirror
     load_instances(instances)  # a bad file fails here, before anything is checked or written
     settings = app.load().settings
     urls = list(endpoints) or [settings.endpoint.base_url]
-    for url in urls:  # fail before hundreds of instances fail one by one
+    for url in [] if gold else urls:  # fail before hundreds of instances fail one by one
         R1Client(settings.endpoint.model_copy(update={"base_url": url.rstrip("/")})).check()
     opts = BatchOptions(
         instances_file=instances, out_dir=out_dir, endpoints=[u.rstrip("/") for u in urls],
         flags=parse_assignments(app.assignments), workers=workers, timeout=timeout, ray_address=ray_address,
-        evaluate=evaluate, mirrors=mirrors, clone_base=clone_base, model_name=model_name, reproduce=not no_reproduce,
-        sandbox_slots=sandboxes or settings.sandbox.parallel, progress=not as_json,
+        evaluate=evaluate, mirrors=mirrors, clone_base=clone_base, model_name=model_name or ("gold" if gold else "r1agent"),
+        reproduce=not no_reproduce,
+        sandbox_slots=sandboxes or settings.sandbox.parallel, progress=not as_json, gold=gold,
     )
     summary = run_batch(opts)
     if as_json:

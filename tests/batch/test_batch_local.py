@@ -180,3 +180,29 @@ def test_a_suite_that_cannot_run_is_an_env_error_with_its_cause(endpoint, tmp_pa
         "pyproject.toml": PYPROJECT.format(name="text"), "text.py": TEXT_SRC, "tests/test_text.py": broken})
     assert record["status"] == "env_error" and record["rounds"] == 0
     assert "cannot run on the unchanged code" in record["error"] and "No module named 'nosuchmod'" in record["error"]
+
+
+def test_gold_takes_each_instances_own_patch_and_needs_no_model(world, tmp_path):
+    from batch_world import FIX_MEAN, FIX_MEDIAN, STATS_BUGGY_MEAN, STATS_BUGGY_MEDIAN
+
+    from r1agent.tools.edits.patch import file_patch
+
+    def gold(src: str, answer: str) -> str:
+        search, replace = answer.split("<<<<<<< SEARCH\n")[1].split("\n>>>>>>> REPLACE")[0].split("\n=======\n")
+        return file_patch("stats.py", src, src.replace(search, replace))
+
+    rows = [r for r in read_jsonl(world.instances) if r["repo"] == "acme/stats"]
+    rows[0]["patch"], rows[1]["patch"] = gold(STATS_BUGGY_MEAN, FIX_MEAN), gold(STATS_BUGGY_MEDIAN, FIX_MEDIAN)
+    instances = tmp_path / "gold.jsonl"
+    instances.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    # No endpoint answers at this address: --gold must not need one.
+    code = run_cli(["--set", "endpoint.base_url=http://127.0.0.1:9/v1", "batch", str(instances), "--out", str(out),
+                    "--mirrors", str(world.mirrors), "--gold", "--evaluate"])
+    assert code == 0
+    records = records_by_id(out)
+    assert {r["status"] for r in records.values()} == {"gold"}
+    assert all(r["evaluation"]["resolved"] for r in records.values()), [r["evaluation"] for r in records.values()]
+    preds = read_jsonl(out / "predictions.jsonl")
+    assert {p["model_name_or_path"] for p in preds} == {"gold"}
+    assert {p["instance_id"]: p["model_patch"] for p in preds} == {r["instance_id"]: r["patch"] for r in rows}

@@ -76,6 +76,10 @@ hint: See above for details.
 """
     assert install_reason(pip_output.splitlines()) == (
         "ImportError: cannot import name 'Mapping' from 'collections' (/usr/lib/python3.11/collections/__init__.py)")
+    boxed = ["  × python setup.py egg_info did not run successfully.", "  │ exit code: 1", "  ╰─> [3 lines of output]",
+             "      error in chardet setup command: use_2to3 is invalid.", "      [end of output]",
+             "  ╰─> See above for output."]
+    assert install_reason(boxed) == "error in chardet setup command: use_2to3 is invalid."
     resolver = ["Collecting foo==9.9", "ERROR: Could not find a version that satisfies the requirement foo==9.9",
                 "ERROR: No matching distribution found for foo==9.9"]
     assert install_reason(resolver) == "ERROR: No matching distribution found for foo==9.9"
