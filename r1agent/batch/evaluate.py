@@ -4,8 +4,12 @@ every FAIL_TO_PASS test passes and no PASS_TO_PASS test fails (a test missing fr
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import replace
 from pathlib import Path
+
+from unidiff import PatchSet
 
 from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.settings import Settings
@@ -13,6 +17,26 @@ from r1agent.settings import Settings
 from .instances import Instance
 from .records import Evaluation
 from .slots import SandboxSlots, open_bounded_backend
+
+
+def patched_files(patch: str) -> list[str]:
+    """The files a patch leaves in place (added or modified), by unidiff."""
+    return [pf.path for pf in PatchSet(patch) if not pf.is_removed_file] if patch.strip() else []
+
+
+def qualify(test_ids: list[str], files: dict[str, str]) -> dict[str, str]:
+    """SWE-bench names some repos' tests bare (sympy: ``test_Function``), meaning the function of that
+    name in the files the test_patch touches. Each bare id that one of ``files`` defines, as a node id."""
+    out: dict[str, str] = {}
+    for test_id in test_ids:
+        if "::" in test_id or "/" in test_id or test_id.endswith(".py"):
+            continue
+        name = test_id.split("[", 1)[0]
+        pattern = re.compile(rf"^\s*(?:async\s+)?def {re.escape(name)}\(", re.M)
+        found = sorted(p for p, text in files.items() if pattern.search(text))
+        if found:
+            out[test_id] = f"{found[0]}::{test_id}"
+    return out
 
 
 def expected_baseline(inst: Instance) -> TestReport:
@@ -39,7 +63,11 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
         except PatchError as e:
             return Evaluation(resolved=False, patch_applied=False, still_failing=sorted(inst.FAIL_TO_PASS),
                               error=str(e), duration_s=round(time.time() - started, 2))
-        report = sb.run_tests(sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS)))
+        named = sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
+        where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in patched_files(inst.test_patch)})
+        report = sb.run_tests(sorted({where.get(t, t) for t in named}))
+    back = {node: bare for bare, node in where.items()}
+    report = replace(report, tests={back.get(t, t): s for t, s in report.tests.items()}, summary={})
     g = grade(expected_baseline(inst), report, fail_to_pass=list(inst.FAIL_TO_PASS))
     return Evaluation(
         resolved=g.resolved, patch_applied=True, fail_to_pass=g.fail_to_pass, still_failing=g.still_failing,

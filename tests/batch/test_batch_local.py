@@ -193,6 +193,8 @@ def test_gold_takes_each_instances_own_patch_and_needs_no_model(world, tmp_path)
 
     rows = [r for r in read_jsonl(world.instances) if r["repo"] == "acme/stats"]
     rows[0]["patch"], rows[1]["patch"] = gold(STATS_BUGGY_MEAN, FIX_MEAN), gold(STATS_BUGGY_MEDIAN, FIX_MEDIAN)
+    # sympy's form in SWE-bench: a bare test name, defined in a file the test_patch touches.
+    rows[0]["FAIL_TO_PASS"] = json.dumps(["test_mean_of_one", "tests/test_stats.py::test_mean"])
     instances = tmp_path / "gold.jsonl"
     instances.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out"
@@ -203,6 +205,7 @@ def test_gold_takes_each_instances_own_patch_and_needs_no_model(world, tmp_path)
     records = records_by_id(out)
     assert {r["status"] for r in records.values()} == {"gold"}
     assert all(r["evaluation"]["resolved"] for r in records.values()), [r["evaluation"] for r in records.values()]
+    assert records["acme__stats-1"]["evaluation"]["fail_to_pass"] == ["test_mean_of_one", "tests/test_stats.py::test_mean"]
     preds = read_jsonl(out / "predictions.jsonl")
     assert {p["model_name_or_path"] for p in preds} == {"gold"}
     assert {p["instance_id"]: p["model_patch"] for p in preds} == {r["instance_id"]: r["patch"] for r in rows}
