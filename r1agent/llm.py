@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -238,31 +239,25 @@ class R1Client:
         missing = n - len(got.choices)
         emit(Message(f"the endpoint answered {len(got.choices)} of {n} choices; asking for the other {missing} "
                      "one at a time", level="warning"))
-        results: list[Completion | BaseException | None] = [None] * missing
 
-        def one(k: int) -> None:
-            index = len(got.choices) + k
-            relay = lambda e: emit(type(e)(index, e.text) if isinstance(e, ReasoningDelta | AnswerDelta) else e)  # noqa: E731
+        def one(k: int) -> Completion:
+            index = len(got.choices) + k  # its deltas are numbered as the choice it becomes
+
+            def relay(e) -> None:
+                emit(type(e)(index, e.text) if isinstance(e, ReasoningDelta | AnswerDelta) else e)
+
+            single = {**request, "n": 1}
+            return self._stream_once(single, got.model, relay, cancel) if stream else \
+                self._whole_once(single, got.model, relay)
+
+        with ThreadPoolExecutor(missing, thread_name_prefix="r1agent-choice") as pool:
             try:
-                once = self._stream_once if stream else (lambda r, m, e, c: self._whole_once(r, m, e))
-                results[k] = once({**request, "n": 1}, got.model, relay, cancel)
-            except BaseException as e:  # re-raised below, in the caller's thread
-                results[k] = e
-
-        threads = [threading.Thread(target=one, args=(k,), daemon=True) for k in range(missing)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        choices = list(got.choices)
-        usages = [got.usage]
-        for r in results:
-            if isinstance(r, BaseException):
-                raise EndpointError(f"a single-choice request failed: {r}") if isinstance(r, _Retryable) else r
-            assert r is not None and r.choices
-            c = r.choices[0]
-            choices.append(Choice(len(choices), c.reasoning, c.answer, c.finish_reason))
-            usages.append(r.usage)
+                extra = list(pool.map(one, range(missing)))
+            except _Retryable as e:
+                raise EndpointError(f"a single-choice request failed: {e}") from None
+        choices = [*got.choices, *(Choice(len(got.choices) + k, c.reasoning, c.answer, c.finish_reason)
+                                   for k, r in enumerate(extra) for c in r.choices[:1])]
+        usages = [got.usage, *(r.usage for r in extra)]
         usage = Usage(sum(u.prompt_tokens for u in usages), sum(u.completion_tokens for u in usages),
                       sum(u.reasoning_tokens for u in usages), got.usage.ttft_s,
                       max(u.duration_s for u in usages))

@@ -102,10 +102,13 @@ def install_environment(repo: Path, files: list[str]) -> dict[str, str]:
     return {"SETUPTOOLS_SCM_PRETEND_VERSION": version} if version else {}
 
 
-def deps_hash(repo: Path, files: list[str], setup: str | None, base_image_id: str) -> str:
-    """Names the environment image: changes to any dependency file, the setup command or the base rebuild it."""
+def deps_hash(repo: Path, files: list[str], setup: str | None, base_image_id: str,
+              environment: dict[str, str] | None = None) -> str:
+    """Names the environment image: changes to any dependency file, the setup command, the install
+    environment (``install_environment``, computed when not given) or the base rebuild it."""
+    environment = install_environment(repo, files) if environment is None else environment
     h = hashlib.sha256()
-    for part in (PLAN_VERSION, base_image_id, setup or "", str(sorted(install_environment(repo, files).items()))):
+    for part in (PLAN_VERSION, base_image_id, setup or "", str(sorted(environment.items()))):
         h.update(part.encode() + b"\0")
     for f in files:
         h.update(f.encode() + b"\0" + (repo / f).read_bytes() + b"\0")

@@ -31,10 +31,14 @@ def env_image_tag(repo: Path, digest: str) -> str:
     return f"r1agent/env-{slug}:{digest[:16]}"
 
 
-def planned_env_tag(client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None) -> tuple[str, list[InstallStep], str]:
+def planned_env_tag(
+    client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None,
+) -> tuple[str, list[InstallStep], str, dict[str, str]]:
+    """The image's tag, its install steps, the digest naming it, and the environment its steps get."""
     files = dependency_files(snapshot_paths(repo))
-    digest = deps_hash(repo, files, setup, client.images.get(base_tag).id)
-    return env_image_tag(repo, digest), install_plan(repo, files, setup), digest
+    environment = install_environment(repo, files)
+    digest = deps_hash(repo, files, setup, client.images.get(base_tag).id, environment)
+    return env_image_tag(repo, digest), install_plan(repo, files, setup), digest, environment
 
 
 # pip's and uv's closing words, which say only that something failed "above".
@@ -79,10 +83,10 @@ def ensure_env_image(
     The build runs the repo's own code (setup.py, build backends) with network, so it is bounded: memory,
     CPU and process limits (``limits``), a time limit per step, no host paths, and every install step
     runs as the unprivileged sandbox user (root only prepares the venv's ownership and cleans up)."""
-    tag, plan, digest = planned_env_tag(client, repo, base_tag, setup)
+    tag, plan, digest, repo_environment = planned_env_tag(client, repo, base_tag, setup)
     if image_exists(client, tag):
         return tag
-    environment = install_env.environment | install_environment(repo, dependency_files(snapshot_paths(repo)))
+    environment = install_env.environment | repo_environment
     container = client.containers.create(
         base_tag, command=["sleep", "infinity"], user="0", working_dir="/work", network_mode="bridge",
         labels=labels.owned("build", **{labels.REPO: str(repo)}), security_opt=["no-new-privileges"],

@@ -17,7 +17,7 @@ from rank_bm25 import BM25Okapi
 from r1agent.errors import InputError
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
-from r1agent.tools.excerpts import Excerpt, Span, excerpt, header_span, is_container, unit_span
+from r1agent.tools.excerpts import Excerpt, Span, best_excerpt
 from r1agent.tools.files import is_secret, repo_root
 from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
 from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
@@ -31,9 +31,9 @@ CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
 FIRST_SHARE = 0.35  # of the file budget, the most the first excerpted file may take
 LATER_SHARE = 0.15  # ... and each later one
 MIN_EXCERPT = 600  # less room than this shows too little of a large file to be worth a place
-SKELETON_TOKENS = 200
+SKELETON_TOKENS = 200  # the signatures shown of an excerpted file's other definitions
 EXCERPT_NOTE = "(excerpts: each `⋮ lines A-B not shown` line stands for lines of the file that are not shown; never quote it)"
-MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is refused  # the signatures shown of an excerpted file's other definitions
+MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is refused
 # A definition's score: its words against the issue, plus what the issue names outright.
 W_NAMED = 1.0  # its name (or Class.name) is written in the issue as code
 W_WORD = 0.3  # its name appears among the issue's plain words
@@ -163,30 +163,6 @@ def _why_excerpt(ex: Excerpt, why: str) -> str:
     return f"{why}; excerpts: {shown}" if shown else f"{why}; skeleton only"
 
 
-def _choose(text: str, defs: list[Definition], scores: list[float], budget: int) -> Excerpt:
-    """The definitions of a large file to show whole, best score first (a class through its members),
-    while they, the module header, their classes' openings and a skeleton fit ``budget``."""
-    lines = text.splitlines(keepends=True)
-    cost = {}
-    for i in range(len(defs)):
-        if not is_container(defs, i):
-            a, b = unit_span(lines, defs, i)[0]
-            cost[i] = estimate_tokens("".join(lines[a - 1:b])) + 8
-    left = budget - _overhead(text, defs)
-    chosen: list[int] = []
-    spans: list[tuple[int, int]] = []
-    for i in sorted(cost, key=lambda i: (-scores[i], defs[i].start_line)):
-        d = defs[i]
-        if any(a <= d.start_line and d.end_line <= b for a, b in spans):
-            continue  # inside a definition already shown
-        if scores[i] <= 0 and chosen or cost[i] > left:
-            continue
-        chosen.append(i)
-        spans.append((d.start_line, d.end_line))
-        left -= cost[i]
-    return excerpt(text, defs, chosen, SKELETON_TOKENS)
-
-
 def pack_files(
     read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization, issue_text: str,
     file_tokens: int, whole_tokens: int, pinned: Iterable[str] = (),
@@ -215,7 +191,7 @@ def pack_files(
         budget = min(left, int(file_tokens * (LATER_SHARE if out else FIRST_SHARE)))
         if not defs or budget < MIN_EXCERPT:
             continue  # nothing to choose from, or too little room to show a definition
-        ex = _choose(text, defs, scores[rel], budget)
+        ex = best_excerpt(text, defs, scores[rel], budget, SKELETON_TOKENS)
         if not ex.chosen:
             continue
         by_name = {d.qualname: reasons[rel][i] for i, d in enumerate(defs)}
@@ -226,13 +202,6 @@ def pack_files(
         out.append(shown)
         left -= shown.tokens
     return out
-
-
-def _overhead(text: str, defs: list[Definition]) -> int:
-    """What opening an excerpt costs beyond its definitions: the module header, and the skeleton."""
-    lines = text.splitlines(keepends=True)
-    head = header_span(defs, len(lines))
-    return (estimate_tokens("".join(lines[:head[1]])) if head else 0) + SKELETON_TOKENS
 
 
 def build_context_pack(
@@ -252,8 +221,8 @@ def build_context_pack(
     on_event(Phase("localizing"))
     localization = rank_files(list(records.values()), load_terms(root, settings), issue_text, top_k=CANDIDATE_FILES,
                               graph=snap.graph)
-    files = pack_files(lambda rel: _read_text(root, rel), records, localization, issue_text, file_tokens, settings.context.whole_file_tokens,
-                       pinned)
+    files = pack_files(lambda rel: _read_text(root, rel), records, localization, issue_text, file_tokens,
+                       settings.context.whole_file_tokens, pinned)
     whole = [f.path for f in files if f.whole]
     repo_map = render_map(snap.columns, budget=map_tokens, focus=[f.path for f in files], issue_text=issue_text,
                           exclude=whole, graph=snap.graph).text if map_tokens > 0 else ""

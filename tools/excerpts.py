@@ -39,9 +39,6 @@ class Excerpt:
     text: str
     chosen: tuple[str, ...]  # qualified names of the definitions shown whole, in the order they were chosen
 
-    def covers(self, line: int) -> bool:
-        return any(s.start <= line <= s.end for s in self.spans)
-
 
 def marker_in(search_lines: Sequence[str]) -> tuple[int, int] | None:
     """The line range of the first elision marker quoted in a SEARCH, or None."""
@@ -123,11 +120,33 @@ def is_container(defs: Sequence[Definition], i: int) -> bool:
     return d.kind in _CONTAINERS and any(d.start_line < o.start_line <= d.end_line for o in defs)
 
 
-def excerpt(text: str, defs: Sequence[Definition], chosen: Sequence[int], skeleton_tokens: int) -> Excerpt:
+def best_excerpt(text: str, defs: Sequence[Definition], scores: Sequence[float], budget: int,
+                 skeleton_tokens: int) -> Excerpt:
+    """The definitions of a large file to show whole, best score first (a class through its members),
+    while they, the module header, their classes' openings and ``skeleton_tokens`` of skeleton fit
+    ``budget``; a definition scored 0 is taken only when nothing better was."""
+    lines = text.splitlines(keepends=True)
+    head = header_span(defs, len(lines))
+    left = budget - skeleton_tokens - (estimate_tokens("".join(lines[:head[1]])) if head else 0)
+    chosen: list[int] = []
+    for i in sorted((i for i in range(len(defs)) if not is_container(defs, i)),
+                    key=lambda i: (-scores[i], defs[i].start_line)):
+        d = defs[i]
+        if any(defs[j].start_line <= d.start_line and d.end_line <= defs[j].end_line for j in chosen):
+            continue  # inside a definition already shown
+        a, b = unit_span(lines, defs, i)[0]
+        cost = estimate_tokens("".join(lines[a - 1:b])) + 8  # with its marker
+        if scores[i] <= 0 and chosen or cost > left:
+            continue
+        chosen.append(i)
+        left -= cost
+    return _excerpt(lines, defs, chosen, skeleton_tokens)
+
+
+def _excerpt(lines: Sequence[str], defs: Sequence[Definition], chosen: Sequence[int], skeleton_tokens: int) -> Excerpt:
     """Definitions ``chosen`` (indices into ``defs``, best first) shown whole, with the module header and
     their classes' openings, then the first line of other definitions, outer ones first, within
     ``skeleton_tokens`` more."""
-    lines = text.splitlines(keepends=True)
     n = len(lines)
     prefix = [0]
     for line in lines:

@@ -211,9 +211,13 @@ def made_commit(repo: git.Repo, parent: str, message: str) -> str:
         head = repo.head.commit
     except ValueError:
         return ""
-    parents = [p.hexsha for p in head.parents]
-    same = head.message.strip() == message.strip()
-    return head.hexsha if same and parents == ([parent] if parent else []) and head.hexsha != parent else ""
+    return head.hexsha if _made_by_us(head, parent, message) else ""
+
+
+def _made_by_us(commit: git.Commit, parent: str, message: str) -> bool:
+    """``commit`` is the hand-off's: ``message``, on top of ``parent`` alone ('' for the first commit)."""
+    return [p.hexsha for p in commit.parents] == ([parent] if parent else []) and \
+        commit.message.strip() == message.strip()
 
 
 def _handoff_path(state_dir: Path, repo_dir: str) -> Path:
@@ -262,5 +266,4 @@ def made_commit_on(repo: git.Repo, branch: str, parent: str, message: str) -> st
         repo.git.worktree("prune")
         repo.git.branch("-D", branch)
         return ""
-    ok = [p.hexsha for p in head.parents] == [parent] and head.message.strip() == message.strip()
-    return head.hexsha if ok else ""
+    return head.hexsha if _made_by_us(head, parent, message) else ""

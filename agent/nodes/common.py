@@ -44,13 +44,12 @@ def failing(tests: dict[str, str]) -> list[str]:
 def ask_model(runtime: AgentRuntime, state, messages: list, n: int, purpose: str):
     """One R1 request; returns the completion and the state's updated token usage."""
     from r1agent.events import Phase
-
-    svc, emit = runtime.context, emitter(runtime)
     from r1agent.tools.context import prompt_budget
     from r1agent.tools.tokens import estimate_tokens
 
     from ..prompting import fit_messages
 
+    svc, emit = runtime.context, emitter(runtime)
     messages = fit_messages(messages, prompt_budget(svc.settings), estimate_tokens)
     emit(Phase("thinking", f"R1 is thinking ({purpose}, {n} candidate{'s' if n > 1 else ''})"))
     completion = svc.model.complete(messages, n=n, on_event=emit, cancel=svc.cancel)
