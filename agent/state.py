@@ -28,6 +28,7 @@ class TestOutcome(BaseModel):
 class Candidate(BaseModel):
     """One proposed fix: R1's answer, the patch it became, and what the tests said."""
 
+    confirmed: bool = False  # the full suite has been run for it (tests.scope=related)
     round: int
     index: int
     answer: str
@@ -94,6 +95,8 @@ class FixState(BaseModel):
     base_dir: str = ""
     head_commit: str = ""
     baseline: TestOutcome | None = None
+    baseline_covered: list[str] = Field(default_factory=list)  # tests/files the baseline has run (scope=related)
+    full_baseline: TestOutcome | None = None  # the whole suite on the unchanged code, for the confirmation
     repro_patch: str = ""
     repro_test: str = ""
 

@@ -76,7 +76,7 @@ class TestProgress:
     """A candidate's test run started or ended (counts are filled in at the end)."""
 
     candidate: int
-    stage: str  # "targeted" | "full" | "baseline"
+    stage: str  # "targeted" | "related" | "full" | "baseline"
     passed: int = 0
     failed: int = 0
     done: bool = False

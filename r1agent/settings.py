@@ -49,7 +49,12 @@ class EndpointSettings(_Section):
 
 class SandboxSettings(_Section):
     backend: Literal["docker", "local"] = Field("docker", description="docker (default) or local (weaker)")
-    base_image: str = Field("r1agent/base:bookworm", description="tag of the base image")
+    python: Literal["auto", "3.9", "3.11", "3.13"] = Field(
+        "auto", description="the sandbox's Python; auto reads the repo's declarations, then its commit date")
+    base_image: str | None = Field(
+        None, description="tag of the base image; unset: r1agent/base:<Debian suite of the chosen Python>")
+    dependency_date: str = Field(
+        "today", description="resolve dependencies as of: today, commit (the snapshot's commit date) or YYYY-MM-DD")
     setup: str | None = Field(None, description="command installing the repo's dependencies; overrides detection")
     memory: str = Field("4g", description="memory limit per container")
     cpus: float = Field(2.0, gt=0, description="CPU limit per container")
@@ -58,6 +63,19 @@ class SandboxSettings(_Section):
     parallel: int = Field(4, ge=1, le=64, description="containers at once")
     output_cap: int = Field(200_000, ge=1000, description="bytes of output kept per stream")
     ca_bundle: str | None = Field(None, description="CA bundle trusted while installing dependencies")
+
+
+    @field_validator("dependency_date")
+    @classmethod
+    def _date_or_word(cls, v: str) -> str:
+        if v not in ("today", "commit"):
+            from datetime import date
+
+            try:
+                date.fromisoformat(v)
+            except ValueError:
+                raise ValueError("expected today, commit or a date YYYY-MM-DD") from None
+        return v
 
 
 class BudgetSettings(_Section):
@@ -70,6 +88,12 @@ class BudgetSettings(_Section):
 class TestSettings(_Section):
     command: str | None = Field(None, description="test command; detected (pytest) when unset")
     timeout: float = Field(900.0, gt=0, description="seconds for one test run")
+    scope: Literal["related", "full"] = Field(
+        "related", description="what a candidate runs: the target tests and the tests related to its changes, "
+                               "or the full suite")
+    confirm_seconds: float = Field(
+        900.0, ge=0, description="with scope=related, the full suite confirms the chosen candidate when it "
+                                 "finishes within this many seconds (0: never)")
 
 
 class ContextSettings(_Section):

@@ -19,7 +19,7 @@ from docker.errors import DockerException, ImageNotFound
 from r1agent.errors import SandboxError
 from r1agent.events import EventSink, Message, Progress
 from r1agent.sandbox import labels
-from r1agent.sandbox.host_mirror import release_mirror
+from r1agent.sandbox.host_mirror import DEBOOTSTRAP_SCRIPTS, AptSource, release_mirror
 
 PACKAGES = (
     "python3", "python3-pip", "python3-venv", "python3-dev", "git", "ca-certificates",
@@ -74,8 +74,13 @@ def _try_pull(client: docker.DockerClient, tag: str, on_event: EventSink) -> boo
     return True
 
 
-def _run_debootstrap(root: Path, on_event: EventSink) -> None:
+def _run_debootstrap(root: Path, suite: str | None, on_event: EventSink) -> None:
+    """Bootstrap ``suite`` (default: the host's own release) from the host's release mirror."""
     src = release_mirror()
+    if suite and suite != src.suite:
+        if not (DEBOOTSTRAP_SCRIPTS / suite).exists():
+            raise SandboxError(f"debootstrap here does not know Debian {suite}; upgrade debootstrap or set sandbox.python")
+        src = AptSource(src.uri, suite, src.components)
     cmd = [
         "debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}",
         f"--components={','.join(c for c in src.components if c == 'main')}", src.suite, str(root), src.uri,
@@ -106,8 +111,9 @@ def _tar_chunks(root: Path) -> Iterator[bytes]:
         raise SandboxError(f"tar of the base root filesystem {root} failed")
 
 
-def build_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_event: EventSink) -> None:
-    """debootstrap a root filesystem, finish it in a chroot, and import it as ``tag``."""
+def build_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_event: EventSink,
+                     suite: str | None = None) -> None:
+    """debootstrap a root filesystem of ``suite``, finish it in a chroot, and import it as ``tag``."""
     if os.geteuid() != 0:
         raise SandboxError(
             f"building the base image {tag} needs root (debootstrap): run `sudo r1agent sandbox build` once, "
@@ -118,7 +124,7 @@ def build_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_e
     work_dir.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="rootfs-", dir=work_dir))
     try:
-        _run_debootstrap(root, on_event)
+        _run_debootstrap(root, suite, on_event)
         on_event(Progress(task="base image", done=0, detail="adding the sandbox user and the venv"))
         done = subprocess.run(["chroot", str(root), "/bin/sh", "-c", _FINISH_ROOTFS], capture_output=True, text=True)
         if done.returncode != 0:
@@ -136,13 +142,14 @@ def build_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_e
         raise SandboxError(f"docker import did not produce {tag}; see `docker images`")
 
 
-def ensure_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_event: EventSink) -> str:
-    """Return ``tag`` once it exists locally: as found, pulled, or built offline."""
+def ensure_base_image(client: docker.DockerClient, tag: str, work_dir: Path, on_event: EventSink,
+                      suite: str | None = None) -> str:
+    """Return ``tag`` once it exists locally: as found, pulled, or built offline (Debian ``suite``)."""
     if image_exists(client, tag):
         return tag
     if _try_pull(client, tag, on_event):
         return tag
     on_event(Message(f"no registry has {tag}; building it offline from the host's Debian mirror (minutes)"))
-    build_base_image(client, tag, work_dir, on_event)
+    build_base_image(client, tag, work_dir, on_event, suite)
     on_event(Progress(task="base image", done=1, total=1, detail=f"{tag} ready"))
     return tag

@@ -19,6 +19,7 @@ from r1agent.sandbox.docker_sandbox import DockerSandbox
 from r1agent.sandbox.env_image import build_limits, ensure_env_image
 from r1agent.sandbox.host_install_env import host_install_env
 from r1agent.sandbox.pool import run_parallel
+from r1agent.sandbox.python_choice import PythonChoice, choose_python, dependency_cutoff
 from r1agent.settings import Settings
 
 T = TypeVar("T")
@@ -35,18 +36,30 @@ class DockerBackend(FrozenSnapshot):
         self.settings, self.repo, self.on_event = settings, repo, on_event or ignore
         self.client = client or connect()
         self._image: str | None = None
+        self._announced = False
         self._lock = threading.Lock()  # parallel candidates must not build the same image twice
         left = remove_crash_leftovers(self.client)
         if left.containers or left.volumes:
             self.on_event(Message(f"removed {left.containers} container(s) left by a crashed run"))
 
+    def python(self) -> PythonChoice | None:
+        """The Python chosen for this repo, or None when sandbox.base_image names the image."""
+        cfg = self.settings.sandbox
+        return None if cfg.base_image else choose_python(self.repo, cfg.python)
+
     def ensure_image(self) -> str:
         """The environment image for the repo as it is now (base and dependencies), built when missing."""
         cfg = self.settings.sandbox
-        base = ensure_base_image(self.client, cfg.base_image, self.settings.cache_dir / "base-build", self.on_event)
+        choice = self.python()
+        if choice is not None and not self._announced:
+            self.on_event(Message(f"sandbox python {choice.version} (Debian {choice.suite}): {choice.reason}"))
+            self._announced = True
+        base = ensure_base_image(self.client, cfg.base_image or choice.base_tag, self.settings.cache_dir / "base-build",
+                                 self.on_event, None if choice is None else choice.suite)
+        cutoff = dependency_cutoff(cfg.dependency_date, self.repo, choice and choice.version)
         self._image = ensure_env_image(
             self.client, self.repo, base, cfg.setup, host_install_env(cfg.ca_bundle), cfg.timeout, self.on_event,
-            limits=build_limits(cfg.memory, cfg.cpus, cfg.pids_limit),
+            limits=build_limits(cfg.memory, cfg.cpus, cfg.pids_limit), cutoff=cutoff,
         )
         return self._image
 

@@ -16,6 +16,8 @@ from r1agent.errors import SandboxError
 DEFAULT_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
 CONTAINER_CA_PATH = "/tmp/r1agent-host-ca.pem"
 _PIP_KEYS = {"index-url": "PIP_INDEX_URL", "extra-index-url": "PIP_EXTRA_INDEX_URL", "trusted-host": "PIP_TRUSTED_HOST"}
+# The same settings in uv's words (the sandbox installs with uv).
+_UV_VARS = {"PIP_INDEX_URL": "UV_DEFAULT_INDEX", "PIP_EXTRA_INDEX_URL": "UV_INDEX", "PIP_TRUSTED_HOST": "UV_INSECURE_HOST"}
 _PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
@@ -62,7 +64,7 @@ def host_install_env(ca_bundle_setting: str | None) -> InstallEnv:
         value = os.environ.get(var) or config.get(key, "")
         value = _reachable_urls(value) if key != "trusted-host" else value
         if value:
-            env[var] = value
+            env[var] = env[_UV_VARS[var]] = value
     for var in _PROXY_VARS:
         if os.environ.get(var):
             env[var] = os.environ[var]

@@ -55,10 +55,11 @@ def _cause(output: str) -> str:
     return lines[-1][:200] if lines else "no output"
 
 
-def why_unusable(report: TestReport, timeout: float | None = None) -> str | None:
+def why_unusable(report: TestReport, timeout: float | None = None, expected: list[str] = ()) -> str | None:
     """Why a baseline run says nothing about the code (and so is a setup error), or None when it can
     judge candidates: the suite timed out or was killed, pytest crashed, or no test ran at all, or every
-    test errored (the package or its dependencies fail to import)."""
+    test errored (the package or its dependencies fail to import). Tests in ``expected`` (the targets,
+    which may not even import before the fix) are left out of the last two checks."""
     if report.timed_out:
         return f"the test suite timed out{f' after {timeout:g} s' if timeout else ''} (tests.timeout)"
     if report.exit_code == KILLED:
@@ -66,9 +67,13 @@ def why_unusable(report: TestReport, timeout: float | None = None) -> str | None
     internal = _INTERNAL.findall(report.output_tail)
     if report.exit_code == PYTEST_INTERNAL_ERROR or internal:
         return f"pytest stopped with an INTERNALERROR: {(internal[-1] if internal else _cause(report.output_tail))[:200]}"
-    if not report.tests:
+    others = {t: s for t, s in report.tests.items()
+              if not any(t == e or t.startswith((e + "::", e.rstrip("/") + "/")) for e in expected)}
+    if expected and not others:
+        return None
+    if not others:
         return f"no tests were collected: {_cause(report.output_tail)}"
-    ran = sum(report.summary.get(s, 0) for s in ("passed", "failed", "skipped", "xfail", "xpass"))
+    ran = sum(s in ("passed", "failed", "skipped", "xfail", "xpass", "collected") for s in others.values())
     if ran == 0:
         return f"every test errored, none ran (the code or its dependencies do not import): {_cause(report.output_tail)}"
     return None

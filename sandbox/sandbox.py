@@ -10,7 +10,7 @@ from r1agent.sandbox.baseline import GIT_IDENTITY
 from r1agent.sandbox.errors import PatchError
 from r1agent.sandbox.execution import ExecResult
 from r1agent.sandbox.report import TestReport
-from r1agent.sandbox.testrun import run_test_suite
+from r1agent.sandbox.testrun import collect_suite, run_test_suite
 from r1agent.settings import Settings
 
 PATCH_FILE = ".git/r1agent.patch"
@@ -69,6 +69,10 @@ class Sandbox(ABC):
     def run_tests(self, selection: list[str] | None = None, timeout: float | None = None) -> TestReport:
         """Run the tests (pytest unless tests.command is set) and report each test's status."""
         return run_test_suite(self, self.settings.tests.command, selection, timeout or self.settings.tests.timeout)
+
+    def collect_tests(self, timeout: float | None = None) -> TestReport | None:
+        """The suite's tests, listed but not run (see ``collect_suite``)."""
+        return collect_suite(self, self.settings.tests.command, timeout or self.settings.tests.timeout)
 
     @staticmethod
     def _shell(cmd: str | list[str]) -> list[str]:

@@ -69,15 +69,21 @@ def snapshot_tar(repo: Path) -> IO[bytes]:
     return buf
 
 
-def single_file_tar(name: str, content: bytes, mode: int = 0o644) -> bytes:
-    """A tar with one file, owned by the sandbox user, for ``put_archive``."""
+def files_tar(entries: dict[str, tuple[bytes, int]]) -> bytes:
+    """A tar of ``{name: (content, mode)}``, owned by the sandbox user, for ``put_archive``."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w") as tar:
-        for directory in _parent_dirs([name]):
+        for directory in _parent_dirs(list(entries)):
             info = tarfile.TarInfo(directory)
             info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, SANDBOX_UID, SANDBOX_UID
             tar.addfile(info)
-        info = tarfile.TarInfo(name)
-        info.size, info.mode, info.uid, info.gid = len(content), mode, SANDBOX_UID, SANDBOX_UID
-        tar.addfile(info, io.BytesIO(content))
+        for name, (content, mode) in entries.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(content), mode, SANDBOX_UID, SANDBOX_UID
+            tar.addfile(info, io.BytesIO(content))
     return out.getvalue()
+
+
+def single_file_tar(name: str, content: bytes, mode: int = 0o644) -> bytes:
+    """A tar with one file, owned by the sandbox user, for ``put_archive``."""
+    return files_tar({name: (content, mode)})

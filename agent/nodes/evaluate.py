@@ -11,9 +11,10 @@ from r1agent.events import CandidateVerdict, EditsParsed, Message, Phase, Sandbo
 from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.tools.edits import apply_answer
 
+from ..baseline_runs import BaselineRuns, index_graph
 from ..judges import refusal_feedback, without_judges
 from ..state import Candidate, FixState, TestOutcome
-from ..targets import unmet
+from ..targets import matching, unmet
 from .common import AgentRuntime, emitter, failing, outcome
 
 _COMMIT_LINE = re.compile(r"^\s*\**commit\**\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
@@ -23,8 +24,11 @@ def _counts(tests: dict[str, str]) -> tuple[int, int]:
     return sum(s == "passed" for s in tests.values()), len(failing(tests))
 
 
-def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit) -> Candidate:
-    """Runs in a worker thread; ``emit`` must come from the node's own thread."""
+def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
+                    baseline_runs: BaselineRuns | None = None) -> Candidate:
+    """Runs in a worker thread; ``emit`` must come from the node's own thread. With ``baseline_runs``
+    (tests.scope=related) the candidate runs its target tests and the tests related to its changes,
+    graded against the baseline of the same selection; else the full suite."""
     svc = runtime.context
     cand = cand.model_copy()
     m = _COMMIT_LINE.search(cand.answer)
@@ -65,12 +69,24 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
                 cand.still_failing = unmet(state.target_tests, targeted.tests)
                 emit(CandidateVerdict(cand.index, "failed", summary=f"targeted tests fail: {', '.join(cand.still_failing)}"))
                 return cand
-        emit(TestProgress(cand.index, "full"))
-        full = sb.run_tests(None)
+        selection = baseline_runs.selection(cand.files) if baseline_runs else []
+        emit(TestProgress(cand.index, "related" if selection else "full"))
+        full = sb.run_tests(selection or None)
         cand.test_seconds += full.duration_s
-        emit(TestProgress(cand.index, "full", *_counts(full.tests), done=True))
-    baseline = state.baseline or TestOutcome()
-    g = grade(TestReport(tests=baseline.tests, exit_code=baseline.exit_code), full)
+        emit(TestProgress(cand.index, "related" if selection else "full", *_counts(full.tests), done=True))
+    if selection:
+        total = len(baseline_runs.all_test_files())
+        emit(Message(f"candidate {cand.key}: ran {len(full.tests)} tests of {len(selection)} selected test file(s) "
+                     f"or test(s), related to {', '.join(cand.files)}; {max(0, total - len(selection))} other test "
+                     f"file(s) not run"))
+        base_tests = baseline_runs.ensure(selection)
+    elif baseline_runs:
+        base_tests = baseline_runs.ensure_full()
+    else:
+        base_tests = (state.baseline or TestOutcome()).tests
+    if selection:  # the baseline of this candidate's selection (a test missing from its run counts as failing)
+        base_tests = {t: s for item in selection for t, s in matching(item, base_tests).items()}
+    g = grade(TestReport(tests=base_tests, exit_code=1), full)
     cand.report = outcome(full)
     cand.pass_to_fail = sorted(g.pass_to_fail)
     cand.still_failing = unmet(state.target_tests, full.tests)
@@ -90,9 +106,14 @@ def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
     pending = [c for c in state.candidates if c.round == state.round]
     emit(Phase("testing", f"testing {len(pending)} candidate(s) in parallel sandboxes"))
     workers = max(1, min(len(pending), svc.settings.sandbox.parallel))
+    runs = BaselineRuns(state, svc, emit, index_graph(svc, Path(state.repo))) \
+        if svc.settings.tests.scope == "related" else None
     with ThreadPoolExecutor(workers, thread_name_prefix="candidate") as pool:
-        checked = list(pool.map(lambda c: check_candidate(state, runtime, c, emit), pending))
+        checked = list(pool.map(lambda c: check_candidate(state, runtime, c, emit, runs), pending))
     by_key = {c.key: c for c in checked}
     for c in checked:
         svc.record("candidate", c.model_dump())
-    return {"candidates": [by_key.get(c.key, c) for c in state.candidates]}
+    update: dict = {"candidates": [by_key.get(c.key, c) for c in state.candidates]}
+    if runs is not None:
+        update |= {"baseline": TestOutcome(tests=runs.tests, exit_code=1), "baseline_covered": sorted(runs.covered)}
+    return update

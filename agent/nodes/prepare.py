@@ -41,19 +41,32 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
     except DependencyInstallError as e:  # the run record keeps the installer's own words, not just the line
         svc.record("install_failed", {"error": str(e), "source": e.source, "output_tail": e.output_tail})
         raise
-    emit(Phase("baseline", "running the test suite on the unchanged code"))
-    with svc.sandbox.create(f"{state.run_id}-baseline") as sb:
-        report = sb.run_tests(None)
-        baseline = outcome(report)
-        svc.record("baseline", baseline.model_dump())
-        broken = why_unusable(report, svc.settings.tests.timeout)
+    related = svc.settings.tests.scope == "related"
+    if related and not state.target_tests:
+        # Candidates run the tests related to what they change, and their baseline is run as they need
+        # it; here the suite is only listed, so a suite that cannot run stops the run before R1 is asked.
+        emit(Phase("baseline", "listing the test suite"))
+        with svc.sandbox.create(f"{state.run_id}-collect") as sb:
+            listed = sb.collect_tests()
+        broken = why_unusable(listed, svc.settings.tests.timeout) if listed is not None else None
         if broken:
             raise BaselineError(f"the repo's tests cannot run on the unchanged code, so no fix can be judged: {broken}")
-        targeted = sb.run_tests(state.target_tests) if state.target_tests else None
+        return {"base_dir": str(base), "head_commit": head_commit(repo)}
+    emit(Phase("baseline", "running the target tests on the unchanged code" if related else
+               "running the test suite on the unchanged code"))
+    with svc.sandbox.create(f"{state.run_id}-baseline") as sb:
+        report = sb.run_tests(state.target_tests if related else None)
+        baseline = outcome(report)
+        svc.record("baseline", baseline.model_dump())
+        broken = why_unusable(report, svc.settings.tests.timeout, expected=state.target_tests if related else [])
+        if broken:
+            raise BaselineError(f"the repo's tests cannot run on the unchanged code, so no fix can be judged: {broken}")
+        targeted = report if related else sb.run_tests(state.target_tests) if state.target_tests else None
     bad = failing(baseline.tests)
     emit(Message(f"baseline: {len(baseline.tests) - len(bad)} of {len(baseline.tests)} tests pass"
                  + (f"; failing now: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}" if bad else "")))
-    update: dict = {"base_dir": str(base), "head_commit": head_commit(repo), "baseline": baseline}
+    update: dict = {"base_dir": str(base), "head_commit": head_commit(repo), "baseline": baseline,
+                    "baseline_covered": list(state.target_tests) if related else []}
     if state.user_gave_tests and not state.issue.strip():
         red = failing(targeted.tests) if targeted else []
         update["issue"] = (

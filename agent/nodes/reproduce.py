@@ -21,7 +21,7 @@ def repro_path(base_dir: Path) -> str:
 
 def reproduce(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
-    fallback = {"target_tests": failing(state.baseline.tests) if state.baseline else []}
+    fallback: dict = {}  # no reproduction: candidates are judged by breaking nothing (tests failing already are not demanded)
     if state.target_tests or not state.reproduce:
         return {}
     base = Path(state.base_dir)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
-from r1agent.events import Phase
+from r1agent.events import Message, Phase
+from r1agent.sandbox import TestReport, grade
 
-from ..state import Candidate, FixState
-from .common import AgentRuntime, emitter
+from ..state import Candidate, FixState, TestOutcome
+from .common import AgentRuntime, emitter, outcome
 
 
 def normalised(patch: str) -> tuple[str, ...]:
@@ -45,11 +47,59 @@ def exhausted_budget(state: FixState, budget) -> str:
     return ""
 
 
+def _full_run(svc, name: str, patches: list[str], timeout: float):
+    with svc.sandbox.create(name) as sb:
+        for patch in patches:
+            sb.apply_patch(patch)
+        return sb.run_tests(None, timeout=timeout)
+
+
+def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[Candidate, TestOutcome | None]:
+    """The full suite, once, for the candidate about to be handed off (tests.scope=related), against the
+    full suite on the unchanged code, both in parallel; a regression there demotes the candidate. A suite
+    longer than tests.confirm_seconds is skipped, and said so."""
+    svc, emit = runtime.context, emitter(runtime)
+    budget = svc.settings.tests.confirm_seconds
+    repro = [state.repro_patch] if state.repro_patch else []
+    emit(Phase("confirm", f"running the full suite for candidate {winner.key} (at most {budget:g} s)"))
+    with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
+        base = None if state.full_baseline else pool.submit(_full_run, svc, f"{state.run_id}-full-baseline", repro, budget)
+        mine = pool.submit(_full_run, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], budget)
+        full_baseline = state.full_baseline or outcome(base.result())
+        report = mine.result()
+    if report.timed_out or (base is not None and base.result().timed_out):
+        emit(Message(f"full suite skipped: it does not finish within tests.confirm_seconds ({budget:g} s); "
+                     f"candidate {winner.key} stands on its target and related tests", level="warning"))
+        return winner, None
+    g = grade(TestReport(tests=full_baseline.tests, exit_code=1), report)
+    winner = winner.model_copy()
+    winner.test_seconds += report.duration_s
+    if g.pass_to_fail:
+        winner.status, winner.pass_to_fail, winner.report = "regressed", sorted(g.pass_to_fail), outcome(report)
+        emit(Message(f"candidate {winner.key} breaks {len(g.pass_to_fail)} test(s) of the full suite: "
+                     f"{', '.join(g.pass_to_fail[:5])}", level="warning"))
+    else:
+        emit(Message(f"full suite confirms candidate {winner.key}: {len(report.tests)} tests, no regression"))
+    return winner, full_baseline
+
+
 def select(state: FixState, runtime: AgentRuntime) -> dict:
-    winner = pick([c for c in state.candidates if c.round > state.rounds_start], no_targets=not state.target_tests)
-    if winner is None:
-        return {"stop_reason": exhausted_budget(state, runtime.context.settings.budget)}
+    settings = runtime.context.settings
+    candidates = list(state.candidates)
+    update: dict = {}
+    while True:
+        winner = pick([c for c in candidates if c.round > state.rounds_start], no_targets=not state.target_tests)
+        if winner is None:
+            return update | {"stop_reason": exhausted_budget(state, settings.budget)}
+        if settings.tests.scope == "related" and settings.tests.confirm_seconds > 0 and not winner.confirmed:
+            checked, full_baseline = confirm(state.model_copy(update=update), runtime, winner)
+            checked.confirmed = True
+            candidates = [checked if c.key == winner.key else c for c in candidates]
+            update |= {"candidates": candidates} | ({"full_baseline": full_baseline} if full_baseline else {})
+            if checked.status == "regressed":
+                continue
+        break
     how = "is verified by the tests" if winner.status == "verified" else \
         "breaks no test (no test shows the issue, so none could show it fixed)"
     emitter(runtime)(Phase("selected", f"candidate {winner.key} {how}"))
-    return {"winner": winner.key, "stop_reason": "verified"}
+    return update | {"winner": winner.key, "stop_reason": "verified"}

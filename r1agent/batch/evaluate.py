@@ -1,5 +1,5 @@
 """Grading a prediction as SWE-bench does: in a fresh sandbox at base_commit, apply the instance's
-test_patch, then the model patch, run FAIL_TO_PASS and PASS_TO_PASS, and call it resolved only when
+test_patch, then the model patch, run the test files of FAIL_TO_PASS and PASS_TO_PASS, and call it resolved only when
 every FAIL_TO_PASS test passes and no PASS_TO_PASS test fails (a test missing from the run fails)."""
 
 from __future__ import annotations
@@ -39,6 +39,25 @@ def qualify(test_ids: list[str], files: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def test_files_of(test_ids: list[str]) -> list[str]:
+    """The files holding these node ids: SWE-bench runs whole test files, and some of its ids cannot be
+    passed to pytest (it cuts ids at the first space: ``test_x[multi``)."""
+    return sorted({t.split("::", 1)[0] for t in test_ids})
+
+
+def by_expected_id(expected: list[str], tests: dict[str, str]) -> dict[str, str]:
+    """``tests`` keyed as SWE-bench names them: an id it cut at a space (``test_x[two``) stands for the
+    tests whose full id begins with it, and passes only if they all pass."""
+    out = dict(tests)
+    for test_id in expected:
+        if test_id in tests or "[" not in test_id or test_id.endswith("]"):
+            continue
+        found = [s for t, s in tests.items() if t.startswith(test_id)]
+        if found:
+            out[test_id] = next((s for s in found if s in ("failed", "error")), found[0])
+    return out
+
+
 def expected_baseline(inst: Instance) -> TestReport:
     """The gold expectation in grade()'s terms: FAIL_TO_PASS fail and PASS_TO_PASS pass before the fix."""
     tests = dict.fromkeys(inst.PASS_TO_PASS, "passed") | dict.fromkeys(inst.FAIL_TO_PASS, "failed")
@@ -65,9 +84,10 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
                               error=str(e), duration_s=round(time.time() - started, 2))
         named = sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
         where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in patched_files(inst.test_patch)})
-        report = sb.run_tests(sorted({where.get(t, t) for t in named}))
+        report = sb.run_tests(test_files_of([where.get(t, t) for t in named]))
     back = {node: bare for bare, node in where.items()}
-    report = replace(report, tests={back.get(t, t): s for t, s in report.tests.items()}, summary={})
+    tests = by_expected_id(named, {back.get(t, t): s for t, s in report.tests.items()})
+    report = replace(report, tests=tests, summary={})
     g = grade(expected_baseline(inst), report, fail_to_pass=list(inst.FAIL_TO_PASS))
     return Evaluation(
         resolved=g.resolved, patch_applied=True, fail_to_pass=g.fail_to_pass, still_failing=g.still_failing,

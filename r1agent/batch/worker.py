@@ -64,6 +64,8 @@ def _settings(item: WorkItem, repo: Path):
     from r1agent.settings import load_settings
 
     flags = dict(item.flags) | {"endpoint.base_url": item.endpoint, "state_dir": str(item.run_root / "state")}
+    # An instance's dependencies are resolved as they were at its commit, unless the batch says otherwise.
+    flags.setdefault("sandbox.dependency_date", "commit")
     if item.timeout:
         # Stop the agent's loop a little before the hard kill, so it still returns its best patch.
         flags.setdefault("budget.wall_seconds", max(1.0, item.timeout * 0.8))

@@ -78,9 +78,12 @@ def sandbox() -> None:
 @sandbox.command()
 @click.pass_obj
 def build(app) -> None:
-    """Build (or find cached) the base and environment images for this repo."""
-    image = _prepare(app, "docker").ensure_image()
-    click.echo(image)
+    """Build (or find cached) the base and environment images for this repo; say which Python and why."""
+    chosen = _prepare(app, "docker")
+    choice = chosen.python()
+    if choice is not None:
+        click.echo(f"python {choice.version} (Debian {choice.suite}): {choice.reason}")
+    click.echo(chosen.ensure_image())
 
 
 @sandbox.command("ls")

@@ -150,7 +150,11 @@ class Doctor:
             return [CheckResult("docker engine", "fail", "the docker Python SDK is not installed",
                                 "pip install 'docker>=7.1,<8' (r1agent depends on it)"),
                     CheckResult("base image", "skip", "no Docker SDK")]
-        tag = self.settings.sandbox.base_image
+        from r1agent.sandbox.python_choice import SUITES, PythonChoice
+
+        cfg = self.settings.sandbox
+        wanted = [cfg.base_image] if cfg.base_image else \
+            [PythonChoice(v, "").base_tag for v in SUITES if cfg.python in ("auto", v)]
         try:
             client = docker.from_env(timeout=self.timeout_s)
             client.ping()
@@ -163,13 +167,14 @@ class Doctor:
         try:
             results = [CheckResult("docker engine", "pass", f"Docker {version} answers")]
             try:
-                client.images.get(tag)
-                results.append(CheckResult("base image", "pass", f"{tag} is present"))
-            except ImageNotFound:
-                results.append(CheckResult("base image", "fail", f"{tag} is not present",
-                                           "run any r1agent fix once: it pulls or builds the base image"))
+                present = [t for t in wanted if _has_image(client, t, ImageNotFound)]
+                if present:
+                    results.append(CheckResult("base image", "pass", f"{', '.join(present)} present"))
+                else:
+                    results.append(CheckResult("base image", "fail", f"{' or '.join(wanted)} is not present",
+                                               "run `r1agent sandbox build` once: it pulls or builds the base image"))
             except DockerException as e:
-                results.append(CheckResult("base image", "fail", f"{tag}: {e}", "check the Docker engine's log"))
+                results.append(CheckResult("base image", "fail", f"{wanted[0]}: {e}", "check the Docker engine's log"))
             return results
         finally:
             client.close()
@@ -195,3 +200,11 @@ class Doctor:
             return CheckResult("GPUs", "skip", f"{found.note} (GPUs are checked where the model runs)")
         return CheckResult("GPUs", "fail", found.note,
                            "check nvidia-smi, the driver, CUDA_VISIBLE_DEVICES, and that torch is a CUDA build")
+
+
+def _has_image(client, tag: str, not_found: type[Exception]) -> bool:
+    try:
+        client.images.get(tag)
+        return True
+    except not_found:
+        return False

@@ -109,3 +109,16 @@ def test_bare_test_names_resolve_to_the_test_patch_files_that_define_them():
     got = qualify(["test_Function", "test_Lambda", "test_missing", "a/b.py::test_x"], files)
     assert got == {"test_Function": "sympy/core/tests/test_function.py::test_Function",
                    "test_Lambda": "sympy/core/tests/test_function.py::test_Lambda"}
+
+
+def test_swebench_ids_cut_at_a_space_stand_for_the_tests_they_begin():
+    from r1agent.batch.evaluate import by_expected_id, test_files_of
+
+    expected = ["t.py::test_x[multi", "t.py::test_y", "u.py::C::test_z"]
+    assert test_files_of(expected) == ["t.py", "u.py"]
+    tests = {"t.py::test_x[multi line]": "passed", "t.py::test_x[multi word]": "failed", "t.py::test_y": "passed",
+             "t.py::test_x[single]": "passed"}
+    got = by_expected_id(expected, tests)
+    assert got["t.py::test_x[multi"] == "failed" and got["t.py::test_y"] == "passed"
+    assert "u.py::C::test_z" not in got  # missing stays missing (graded as failed)
+    assert by_expected_id(["t.py::test_x[multi"], {"t.py::test_x[multi line]": "passed"})["t.py::test_x[multi"] == "passed"

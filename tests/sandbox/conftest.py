@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from r1agent.events import ignore
 from r1agent.sandbox.base_image import ensure_base_image
 from r1agent.sandbox.docker_connect import connect
+from r1agent.sandbox.python_choice import PythonChoice, settled_python
 from r1agent.settings import SandboxSettings, Settings, TestSettings
 
 SAMPLE_FILES = {
@@ -59,9 +62,10 @@ def docker_client():
 
 @pytest.fixture(scope="session")
 def base_image(docker_client, tmp_path_factory) -> str:
-    """Built from the host's Debian mirror the first time (minutes), then found by tag."""
-    tag = SandboxSettings().base_image
-    return ensure_base_image(docker_client, tag, tmp_path_factory.mktemp("base-build"), ignore)
+    """The base a repo committed today gets: built from the host's Debian mirror the first time
+    (a minute or two), then found by tag."""
+    today = PythonChoice(settled_python(date.today()), "")
+    return ensure_base_image(docker_client, today.base_tag, tmp_path_factory.mktemp("base-build"), ignore, today.suite)
 
 
 def commit_repo(root, files: dict[str, str], commit: bool = True):

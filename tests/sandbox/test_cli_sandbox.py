@@ -75,7 +75,7 @@ def test_exec_and_test_print_output_and_exit_codes(make_repo, sample_files, base
     assert one.returncode == 0 and "PASSED   tests/test_calc.py::test_mul" in one.stdout
 
     listed = r1agent(repo, "ls")
-    assert listed.returncode == 0 and "r1agent/base:bookworm" in listed.stdout and "r1agent/env-" in listed.stdout
+    assert listed.returncode == 0 and base_image in listed.stdout and "r1agent/env-" in listed.stdout
 
 
 def test_local_backend_runs_only_when_asked(make_repo, sample_files):

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from r1agent.sandbox.deps import dependency_files, deps_hash, install_plan
+from datetime import date
+
+from r1agent.sandbox.deps import (
+    CONSTRAINTS,
+    UV,
+    InstallStep,
+    cutoff_flags,
+    dependency_files,
+    deps_hash,
+    install_plan,
+    requirement_files,
+)
 from r1agent.sandbox.host_mirror import host_sources, release_mirror
 
 
@@ -13,29 +24,59 @@ def test_pyproject_with_test_extra_and_requirements_become_install_steps(tmp_pat
     (tmp_path / "requirements-dev.txt").write_text("six\n")
     files = dependency_files(["pyproject.toml", "requirements-dev.txt", "src/demo.py", "docs/requirements.txt"])
     assert files == ["pyproject.toml", "requirements-dev.txt"]
-    steps = install_plan(tmp_path, files, None)
+    steps = install_plan(tmp_path, files, None).steps
     assert [(s.source, s.command) for s in steps[:2]] == [
-        ("requirements-dev.txt", "python -m pip install -r requirements-dev.txt"),
-        ("pyproject.toml", "python -m pip install -e '.[test]'"),
+        ("requirements-dev.txt", f"{UV} pip install -r requirements-dev.txt"),
+        ("pyproject.toml", f"{UV} pip install -e '.[test]'"),
     ]
     assert steps[-1].source == "pytest"
 
 
-def test_tool_only_pyproject_is_not_installed_and_setup_setting_overrides(tmp_path):
-    (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
-    assert [s.source for s in install_plan(tmp_path, ["pyproject.toml"], None)] == ["pytest"]
-    steps = install_plan(tmp_path, ["pyproject.toml"], "make deps")
-    assert [(s.source, s.command) for s in steps[:1]] == [("sandbox.setup", "make deps")]
+def test_test_requirements_are_chosen_over_docs_and_lint_pins(tmp_path):
+    names = ["requirements/docs.txt", "requirements/dev.txt", "requirements/tests.txt", "requirements/typing.txt",
+             "requirements.txt"]
+    assert requirement_files(sorted(names)) == ["requirements.txt", "requirements/tests.txt"]
+    assert requirement_files(["requirements-dev.txt", "docs/requirements.txt"]) == ["requirements-dev.txt"]
 
 
-def test_hash_follows_dependency_files_and_setup_only(tmp_path):
+def test_a_cutoff_date_limits_every_install_but_keeps_build_tools_able_to_do_editable_installs(tmp_path):
+    (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(name='old')\n")
+    steps = install_plan(tmp_path, ["setup.py"], None, cutoff=date(2019, 5, 1)).steps
+    assert steps[0].command == (f"{UV} pip install --exclude-newer 2019-05-01 --exclude-newer-package "
+                                f"setuptools=2022-09-01 --exclude-newer-package wheel=2022-09-01 -e .")
+    assert "--exclude-newer 2019-05-01" in steps[-1].command  # pytest of that time too
+    assert "exclude-newer-package setuptools=2023-01-02" in cutoff_flags(date(2023, 1, 2))
+
+
+def test_groups_locks_and_tox_deps_are_read(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "g"\nversion = "0"\n[dependency-groups]\ntests = ["pytest"]\nlint = ["ruff"]\n')
+    (tmp_path / "poetry.lock").write_text('[[package]]\nname = "six"\nversion = "1.15.0"\n')
+    plan = install_plan(tmp_path, ["poetry.lock", "pyproject.toml"], None)
+    assert plan.steps[0].command == f"{UV} pip install -c {CONSTRAINTS} -e . --group tests"
+    assert plan.files == {"locked.txt": "six==1.15.0\n"}
+    (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py39\n[testenv]\ndeps =\n    pytest<7\n"
+                                      "    py38: mock\n    {env:EXTRA:}\ncommands = pytest\n")
+    (tmp_path / "setup.py").write_text("")
+    plan = install_plan(tmp_path, ["setup.py", "tox.ini"], None)
+    assert [s.source for s in plan.steps] == ["tox.ini", "setup.py", "pytest"]
+    assert plan.files == {"tox-deps.txt": "pytest<7\n"}
+
+
+def test_hash_follows_dependency_files_setup_and_cutoff_only(tmp_path):
     (tmp_path / "requirements.txt").write_text("six\n")
-    first = deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base")
+
+    def digest(setup=None, cutoff=None):
+        plan = install_plan(tmp_path, ["requirements.txt"], setup, cutoff)
+        return deps_hash(tmp_path, ["requirements.txt"], plan, "sha256:base", {})
+
+    first = digest()
     (tmp_path / "app.py").write_text("changed\n")
-    assert deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base") == first
-    assert deps_hash(tmp_path, ["requirements.txt"], "make deps", "sha256:base") != first
+    assert digest() == first
+    assert digest(setup="make deps") != first
+    assert digest(cutoff=date(2021, 1, 1)) != first
     (tmp_path / "requirements.txt").write_text("six==1.16\n")
-    assert deps_hash(tmp_path, ["requirements.txt"], None, "sha256:base") != first
+    assert digest() != first
 
 
 def test_mirror_is_read_from_deb822_and_one_line_sources(tmp_path):
@@ -97,3 +138,35 @@ def test_a_version_from_git_is_the_latest_release_tag(make_repo):
     assert vcs_version(repo, ["pyproject.toml"]) == "2.1.0rc1"
     plain = make_repo({"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n'})
     assert vcs_version(plain, ["pyproject.toml"]) is None
+
+
+UV_NO_SOLUTION = """Using Python 3.9.2 environment at: /opt/venv
+error: No solution found when resolving dependencies
+  cause: Because there are no versions of atomicwrites and pytest==4.4.1 depends on atomicwrites>=1.0, we can conclude \
+that pytest==4.4.1 cannot be used.
+hint: `atomicwrites` was filtered by `exclude-newer` to only include packages uploaded before 2021-01-04T00:00:00Z. \
+The latest version satisfying the requirement is v1.4.1, published at 2022-07-08T18:31:40.459Z.
+"""
+
+
+def test_a_package_the_cutoff_leaves_without_releases_is_allowed_its_oldest_later_one():
+    from r1agent.sandbox.env_image import exempted, install_reason
+
+    command = f"{UV} pip install --exclude-newer 2021-01-04 -e ."
+    retry = exempted(command, UV_NO_SOLUTION)
+    assert retry == f"{UV} pip install --exclude-newer-package atomicwrites=2022-07-09 --exclude-newer 2021-01-04 -e ."
+    assert exempted(retry, UV_NO_SOLUTION) is None  # never the same exemption twice
+    assert exempted(f"{UV} pip install -e .", UV_NO_SOLUTION) is None  # no cut-off, nothing to exempt
+    assert install_reason(UV_NO_SOLUTION.splitlines()).startswith("Because there are no versions of atomicwrites")
+
+
+def test_a_build_system_pinning_a_setuptools_without_editable_installs_is_built_beside_a_newer_one(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools~=62.6", "wheel~=0.37.1", "setuptools_scm>=6"]\n'
+        'build-backend = "setuptools.build_meta"\n[project]\nname = "p"\nversion = "1"\n')
+    steps = install_plan(tmp_path, ["pyproject.toml"], None).steps
+    assert steps[0] == InstallStep("build-system.requires",
+                                   f"{UV} pip install 'setuptools>=64,<70' wheel 'setuptools_scm>=6'")
+    assert steps[1].command == f"{UV} pip install --no-build-isolation -e ."
+    (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=61"]\n[project]\nname = "p"\n')
+    assert [s.source for s in install_plan(tmp_path, ["pyproject.toml"], None).steps] == ["pyproject.toml", "pytest"]

@@ -70,12 +70,14 @@ def test_the_install_runs_as_the_sandbox_user_within_memory_and_pid_limits(docke
 
     forks = ("python -c 'import subprocess; ps = [subprocess.Popen([\"sleep\", \"5\"]) for _ in range(200)]; "
              "print(\"forked\", len(ps))'")
-    backend = DockerBackend(make_settings(setup=forks, pids_limit=64), make_repo({"b.py": "y = 1\n"}), client=docker_client)
+    forking = make_repo({"b.py": "y = 1\n"})
+    backend = DockerBackend(make_settings(setup=forks, pids_limit=64), forking, client=docker_client)
     with pytest.raises(DependencyInstallError) as err:
         backend.ensure_image()
     assert "forked" not in err.value.output_tail and "Resource temporarily unavailable" in err.value.output_tail
-    left = docker_client.containers.list(all=True, filters={"label": ["r1agent.kind=build"]})
-    assert left == []
+    for built in (repo, forking):
+        mine = {"label": ["r1agent.kind=build", f"r1agent.repo={built}"]}
+        assert docker_client.containers.list(all=True, filters=mine) == []
 
 
 SCM_PROJECT = {

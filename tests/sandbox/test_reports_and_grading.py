@@ -8,7 +8,7 @@ import sys
 from r1agent.sandbox.grading import grade
 from r1agent.sandbox.junit import parse_junit
 from r1agent.sandbox.report import TestReport
-from r1agent.sandbox.testrun import JUNIT_FILE, test_command
+from r1agent.sandbox.runners import JUNIT_FILE, PYTEST, configured
 
 
 def test_junit_from_a_real_pytest_run_gives_node_ids_and_statuses(make_repo, sample_files):
@@ -20,7 +20,7 @@ def test_junit_from_a_real_pytest_run_gives_node_ids_and_statuses(make_repo, sam
     )
     repo = make_repo(files)
     (repo / ".git").mkdir(exist_ok=True)
-    command, has_junit = test_command(sys.executable, None, [])
+    command, has_junit = PYTEST.command(sys.executable, []), PYTEST.junit
     subprocess.run(command, shell=True, cwd=repo, capture_output=True)
     tests = parse_junit((repo / JUNIT_FILE).read_text())
 
@@ -37,9 +37,13 @@ def test_junit_from_a_real_pytest_run_gives_node_ids_and_statuses(make_repo, sam
     }
 
 
-def test_configured_non_pytest_command_runs_without_junit():
-    command, has_junit = test_command("python", "make check", ["a"])
-    assert (command, has_junit) == ("make check a", False)
+def test_configured_commands_take_the_selection_at_their_placeholder_or_at_the_end():
+    make = configured("make check")
+    assert (make.command("python", ["a"]), make.junit) == ("make check a", False)
+    placed = configured("tox -e py39 -- {tests} --tb=short")
+    assert placed.command("python", ["t.py::x", "u v"]) == "tox -e py39 -- t.py::x 'u v' --tb=short"
+    pytest_cmd = configured("python -m pytest -x {tests}")
+    assert pytest_cmd.junit and pytest_cmd.command("python", ["a"]).startswith("python -m pytest -x a --junitxml=")
 
 
 def _report(**tests: str) -> TestReport:

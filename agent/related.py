@@ -1,0 +1,64 @@
+"""Which tests a change can break: the test files that import the changed modules or use the names
+they define (the index's def/ref graph). Candidates run these instead of the whole suite."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+_TEST_FILE = re.compile(r"(^|/)(test_[^/]*|[^/]*_test|tests?)\.py$")
+
+
+def is_test_file(path: str) -> bool:
+    return bool(_TEST_FILE.search(path))
+
+
+def test_files(base: Path) -> list[str]:
+    """Every test file of the snapshot at ``base`` (test_*.py, *_test.py, tests.py)."""
+    return sorted(str(p.relative_to(base)) for p in base.rglob("*.py")
+                  if is_test_file(str(p.relative_to(base))) and ".git" not in p.parts)
+
+
+def _module_names(path: str) -> list[str]:
+    """``src/pkg/sub/mod.py`` -> ``pkg.sub.mod`` (and the path's other dotted suffixes, for src layouts)."""
+    parts = Path(path).with_suffix("").parts
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return [".".join(parts[i:]) for i in range(len(parts))]
+
+
+def _imports(text: str, module: str) -> bool:
+    """``import a.b.c``, ``from a.b.c import``, ``from a.b import c``."""
+    head, _, last = module.rpartition(".")
+    pattern = rf"^\s*(?:import\s+{re.escape(module)}\b|from\s+{re.escape(module)}\s+import\b"
+    if head:
+        pattern += rf"|from\s+{re.escape(head)}\s+import\s+(?:\(\s*)?(?:[\w\s,]*,\s*)?{re.escape(last)}\b"
+    return re.search(pattern + ")", text, re.M) is not None
+
+
+def related_test_files(changed: Iterable[str], base: Path, graph=None, candidates: list[str] | None = None) -> list[str]:
+    """The test files related to ``changed`` (paths in ``base``): the changed test files themselves, those
+    importing a changed module (by its full dotted name, or its name within its package), and those the
+    def/ref ``graph`` links to a changed file."""
+    changed = [c for c in changed if c.endswith(".py")]
+    pool = candidates if candidates is not None else test_files(base)
+    found = {c for c in changed if is_test_file(c)}
+    modules = []
+    for c in changed:
+        if not is_test_file(c) and (names := _module_names(c)):
+            modules += [names[0], *(n for n in names[1:2] if "." in n)]  # pkg.mod, or mod in a src/ layout
+    for path in pool:
+        try:
+            text = (base / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if any(_imports(text, m) for m in modules):
+            found.add(path)
+    if graph is not None:
+        index = {p: i for i, p in enumerate(graph.paths)}
+        users = graph.src[np.isin(graph.dst, [index[c] for c in changed if c in index])]
+        found |= {graph.paths[i] for i in np.unique(users).tolist()} & set(pool)
+    return sorted(found)

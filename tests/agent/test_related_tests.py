@@ -1,0 +1,57 @@
+"""Candidates run the tests related to what they change, not the whole suite; the full suite runs once,
+to confirm the candidate about to be handed off. Real CLI, Docker, index and scripted R1."""
+
+from __future__ import annotations
+
+import pytest
+from agent_world import GOOD, edit, repo_files, turn
+
+from r1agent.agent.related import related_test_files
+
+pytestmark = pytest.mark.docker
+
+# A test the change can break that neither imports stats.core nor names what it defines: only the
+# full suite finds it.
+HIDDEN = ("import importlib, inspect\n\n\ndef test_public_signature_is_stable():\n"
+          "    module = importlib.import_module('stats.' + 'core')\n"
+          "    assert list(inspect.signature(getattr(module, 'me' + 'an')).parameters) == ['xs']\n")
+UNRELATED = {f"tests/test_report_{i}.py": f"from stats.report_{i} import header_{i}\n\n\ndef test_header():\n"
+                                          f"    assert header_{i}(['a']).count('-') > 0\n" for i in range(4)}
+CHANGES_SIGNATURE = edit("def mean(xs):\n    \"\"\"Arithmetic mean of a non-empty sequence.\"\"\"\n"
+                         "    return sum(xs) / (len(xs) - 1)",
+                         "def mean(xs, weights=None):\n    \"\"\"Arithmetic mean of a non-empty sequence.\"\"\"\n"
+                         "    return sum(xs) / len(xs)")
+
+
+def test_related_test_files_follow_imports_and_the_def_ref_graph(make_repo):
+    from r1agent.settings import Settings
+    from r1agent.tools.index import load_snapshot, update_index
+
+    files = repo_files(filler=2) | {"tests/test_uses_names.py": "def test_it():\n    assert median([2]) == 2\n",
+                                    "tests/test_from.py": "from stats import core\n\n\ndef test_x():\n    pass\n",
+                                    "tests/test_other.py": "import os\n\n\ndef test_y():\n    pass\n"}
+    repo = make_repo(files, name="stats")
+    settings = Settings()
+    update_index(repo, settings)
+    graph = load_snapshot(repo, settings).graph
+    found = related_test_files(["stats/core.py"], repo, graph)
+    assert found == ["tests/test_core.py", "tests/test_from.py", "tests/test_uses_names.py"]
+    assert related_test_files(["stats/core.py"], repo) == ["tests/test_core.py", "tests/test_from.py"]  # imports only
+    assert related_test_files(["tests/test_other.py"], repo) == ["tests/test_other.py"]
+
+
+def test_a_candidate_runs_its_related_tests_and_the_full_suite_confirms_the_chosen_one(run_cli, make_repo,
+                                                                                       endpoint):
+    repo = make_repo(repo_files() | UNRELATED | {"tests/test_api.py": HIDDEN}, name="stats")
+    ep = endpoint([turn(CHANGES_SIGNATURE), turn(GOOD)])
+    result = run_cli("-C", str(repo), "fix", "mean() gives the wrong answer", "--no-reproduce", "--candidates", "1")
+    assert result.code == 0, result.err
+    err = " ".join(result.err.split())
+    # Round 1: the related run (tests/test_core.py) passes, the full suite finds the hidden regression.
+    assert "ran 3 tests of 1 selected test file(s) or test(s), related to stats/core.py; 5 other test file(s) not run" in err
+    assert "breaks 1 test(s) of the full suite: tests/test_api.py::test_public_signature_is_stable" in err
+    # Round 2: told about it, R1 sends the plain fix; the full suite confirms it.
+    assert "test_public_signature_is_stable" in ep.requests[1]["messages"][-1]["content"]
+    assert "full suite confirms candidate" in err
+    assert "def mean(xs):" in (repo / "stats/core.py").read_text()
+    assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()
