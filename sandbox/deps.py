@@ -165,12 +165,20 @@ def cutoff_flags(cutoff: date | None) -> str:
         f" --exclude-newer-package {tool}={tools_day}" for tool in BUILD_TOOLS)
 
 
-def install_plan(repo: Path, files: list[str], setup: str | None, cutoff: date | None = None) -> InstallPlan:
+def relaxed(text: str) -> str:
+    """A requirements file with its exact pins (``pkg==1.2``) loosened to lower bounds (``pkg>=1.2``)."""
+    return re.sub(r"^(\s*[A-Za-z0-9][\w.\[\],-]*\s*)===?(\s*[\w.*+!-]+)", r"\1>=\2", text, flags=re.M)
+
+
+def install_plan(repo: Path, files: list[str], setup: str | None, cutoff: date | None = None,
+                 relax_pins: bool = False) -> InstallPlan:
     """The steps that install the repo's dependencies; ``sandbox.setup`` replaces detection.
 
     A uv.lock is installed as locked; other locks constrain what is installed; otherwise the runtime
     and test requirements files, then the project itself (editable) with its test extras and groups,
-    resolved with nothing newer than ``cutoff``."""
+    resolved with nothing newer than ``cutoff``. With ``relax_pins`` (the sandbox's Python is newer than
+    any the repo lists), exact pins of requirements files become lower bounds: a 2016 pin of coverage
+    cannot run on 3.9, the newest release before the cut-off can."""
     uv_install = f"{UV} pip install{cutoff_flags(cutoff)}"
     generated: dict[str, str] = {}
     steps: list[InstallStep] = []
@@ -197,7 +205,13 @@ def install_plan(repo: Path, files: list[str], setup: str | None, cutoff: date |
             uv_install += " --no-build-isolation"
         # Beside an installable project, its requirements files are extras (often a developer's whole
         # toolbox, pinned years ago): one that no longer installs is reported, not fatal.
-        steps += [InstallStep(f, f"{uv_install} -r {shlex.quote(f)}", optional=installable) for f in reqs]
+        for f in reqs:
+            source = shlex.quote(f)
+            if relax_pins:
+                name = "relaxed-" + f.replace("/", "-")
+                generated[name] = relaxed((repo / f).read_text(encoding="utf-8", errors="replace"))
+                source = f"{TOOLS_DIR}/{name}"
+            steps.append(InstallStep(f, f"{uv_install} -r {source}", optional=installable))
         if not (extras or groups or any("test" in f for f in reqs)) and (deps := tox_deps(repo, files)):
             generated[Path(TOX_DEPS).name] = deps
             steps.append(InstallStep("tox.ini", f"{uv_install} -r {TOX_DEPS}", optional=installable))

@@ -60,6 +60,7 @@ class DockerBackend(FrozenSnapshot):
         self._image = ensure_env_image(
             self.client, self.repo, base, cfg.setup, host_install_env(cfg.ca_bundle), cfg.timeout, self.on_event,
             limits=build_limits(cfg.memory, cfg.cpus, cfg.pids_limit), cutoff=cutoff,
+            relax_pins=cutoff is not None and choice is not None and choice.newer_than_declared,
         )
         return self._image
 

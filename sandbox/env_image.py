@@ -49,11 +49,12 @@ def env_image_tag(repo: Path, digest: str) -> str:
 
 def planned_env_tag(
     client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None, cutoff: date | None = None,
+    relax_pins: bool = False,
 ) -> tuple[str, InstallPlan, str, dict[str, str]]:
     """The image's tag, its install plan, the digest naming it, and the environment its steps get."""
     files = dependency_files(snapshot_paths(repo))
     environment = install_environment(repo, files)
-    plan = install_plan(repo, files, setup, cutoff)
+    plan = install_plan(repo, files, setup, cutoff, relax_pins)
     digest = deps_hash(repo, files, plan, client.images.get(base_tag).id, environment | UV_ENVIRONMENT)
     return env_image_tag(repo, digest), plan, digest, environment
 
@@ -131,13 +132,14 @@ def build_limits(memory: str, cpus: float, pids_limit: int) -> dict:
 def ensure_env_image(
     client: docker.DockerClient, repo: Path, base_tag: str, setup: str | None, install_env: InstallEnv,
     timeout: float, on_event: EventSink, limits: dict | None = None, cutoff: date | None = None,
+    relax_pins: bool = False,
 ) -> str:
     """Return the environment image tag for ``repo``, building it when its dependency hash is new.
 
     The build runs the repo's own code (setup.py, build backends) with network, so it is bounded: memory,
     CPU and process limits (``limits``), a time limit per step, no host paths, and every install step
     runs as the unprivileged sandbox user (root only prepares the venv's ownership and cleans up)."""
-    tag, plan, digest, repo_environment = planned_env_tag(client, repo, base_tag, setup, cutoff)
+    tag, plan, digest, repo_environment = planned_env_tag(client, repo, base_tag, setup, cutoff, relax_pins)
     if image_exists(client, tag):
         return tag
     environment = install_env.environment | UV_ENVIRONMENT | repo_environment

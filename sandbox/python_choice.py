@@ -30,6 +30,7 @@ AUTO = "auto"
 class PythonChoice:
     version: str
     reason: str
+    newer_than_declared: bool = False  # the repo lists only older Pythons: its exact pins were made for those
 
     @property
     def suite(self) -> str:
@@ -165,7 +166,7 @@ def choose_python(repo: Path, requested: str = AUTO, day: date | None = None) ->
     if not allowed:  # e.g. '<3.9' or '>=3.14': the offered Python nearest the bound
         older = any(found.spec.contains(v, prereleases=True) for v in ("2.7.0", *(f"3.{m}.0" for m in range(9))))
         pick = offered[0] if older else offered[-1]
-        return PythonChoice(pick, f"{bound} allows none of {', '.join(offered)}; {pick} is the nearest")
+        return PythonChoice(pick, f"{bound} allows none of {', '.join(offered)}; {pick} is the nearest", older)
     listed = [v for v in allowed if v in found.listed]
     if listed:
         pick = max([v for v in listed if _n(v) <= era] or listed, key=_n)
@@ -177,7 +178,8 @@ def choose_python(repo: Path, requested: str = AUTO, day: date | None = None) ->
     else:
         pick = max([v for v in allowed if _n(v) <= era] or [min(allowed, key=_n)], key=_n)
         why = f"the Python settled by the commit date {day.isoformat()}"
-    return PythonChoice(pick, f"{why}, within {bound}" if bound else why)
+    newer = bool(found.listed) and not listed and _n(pick) > max(map(_n, found.listed))
+    return PythonChoice(pick, f"{why}, within {bound}" if bound else why, newer)
 
 
 # The oldest cut-off that still finds wheels of compiled packages for a Python: a few months after it.

@@ -170,3 +170,14 @@ def test_a_build_system_pinning_a_setuptools_without_editable_installs_is_built_
     assert steps[1].command == f"{UV} pip install --no-build-isolation -e ."
     (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=61"]\n[project]\nname = "p"\n')
     assert [s.source for s in install_plan(tmp_path, ["pyproject.toml"], None).steps] == ["pyproject.toml", "pytest"]
+
+
+def test_exact_pins_become_lower_bounds_when_the_python_is_newer_than_the_repo_lists(tmp_path):
+    from r1agent.sandbox.python_choice import choose_python
+
+    (tmp_path / "setup.py").write_text("setup(classifiers=['Programming Language :: Python :: 3.5'])\n")
+    (tmp_path / "requirements.txt").write_text("pytest==2.8.1\ncoverage == 4.0\n-e .\n")
+    assert choose_python(tmp_path, day=date(2016, 6, 1)).newer_than_declared
+    plan = install_plan(tmp_path, ["requirements.txt", "setup.py"], None, date(2021, 1, 4), relax_pins=True)
+    assert plan.steps[0].command.endswith("-r /tmp/r1agent/relaxed-requirements.txt")
+    assert plan.files["relaxed-requirements.txt"] == "pytest>=2.8.1\ncoverage >= 4.0\n-e .\n"
