@@ -52,13 +52,17 @@ SYMPY_STYLE = {
 pytestmark = pytest.mark.docker
 
 
+def run_all_then(selection, files, name, make_repo, make_settings, docker_client):
+    """The whole suite, then ``selection``, in one sandbox of a repo holding ``files``."""
+    repo = make_repo(files, name=name)
+    with DockerBackend(make_settings(), repo, client=docker_client).create(name) as sb:
+        return sb.run_tests(), sb.run_tests(selection)
+
+
 def test_a_sympy_style_bin_test_is_detected_and_reported_per_test(make_repo, make_settings, docker_client,
                                                                     base_image):
-    repo = make_repo(SYMPY_STYLE, name="mathlib")
-    backend = DockerBackend(make_settings(), repo, client=docker_client)
-    with backend.create("sympy-style") as sb:
-        everything = sb.run_tests()
-        one_file = sb.run_tests(["mathlib/tests/test_more.py::test_zero"])
+    everything, one_file = run_all_then(["mathlib/tests/test_more.py::test_zero"], SYMPY_STYLE, "mathlib",
+                                        make_repo, make_settings, docker_client)
     assert "bin/test -C --verbose" in everything.command
     assert everything.tests == {
         "mathlib/tests/test_more.py::test_zero": "passed",
@@ -96,11 +100,8 @@ DJANGO_STYLE = {
 
 def test_a_django_style_runtests_is_detected_and_reported_in_swebench_ids(make_repo, make_settings, docker_client,
                                                                             base_image):
-    repo = make_repo(DJANGO_STYLE, name="shop")
-    backend = DockerBackend(make_settings(), repo, client=docker_client)
-    with backend.create("django-style") as sb:
-        everything = sb.run_tests()
-        one = sb.run_tests(["test_type (basket.tests.TotalTests)"])
+    everything, one = run_all_then(["test_type (basket.tests.TotalTests)"], DJANGO_STYLE, "shop",
+                                   make_repo, make_settings, docker_client)
     assert everything.tests == {
         "test_empty (basket.tests.TotalTests)": "failed",
         "test_type (basket.tests.TotalTests)": "passed",
