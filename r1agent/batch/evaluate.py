@@ -41,8 +41,9 @@ def qualify(test_ids: list[str], files: dict[str, str]) -> dict[str, str]:
 
 def test_files_of(test_ids: list[str]) -> list[str]:
     """The files holding these node ids: SWE-bench runs whole test files, and some of its ids cannot be
-    passed to pytest (it cuts ids at the first space: ``test_x[multi``)."""
-    return sorted({t.split("::", 1)[0] for t in test_ids})
+    passed to pytest (it cuts ids at the first space: ``test_x[multi``, and leaves debris such as ``[100%]``)."""
+    files = {t.split("::", 1)[0] for t in test_ids}
+    return sorted(f for f in files if f.endswith(".py") or "/" in f)  # its parser's debris ("[100%]") is no file
 
 
 def by_expected_id(expected: list[str], tests: dict[str, str]) -> dict[str, str]:
@@ -84,6 +85,11 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
                               error=str(e), duration_s=round(time.time() - started, 2))
         named = sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
         where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in patched_files(inst.test_patch)})
+        debris = {t for t in named if not re.match(r"[\w./]", t)}  # SWE-bench's parser debris, "[100%]": no test
+        if debris:
+            named = [t for t in named if t not in debris]
+            inst = inst.model_copy(update={"FAIL_TO_PASS": [t for t in inst.FAIL_TO_PASS if t not in debris],
+                                           "PASS_TO_PASS": [t for t in inst.PASS_TO_PASS if t not in debris]})
         report = sb.run_tests(test_files_of([where.get(t, t) for t in named]))
     back = {node: bare for bare, node in where.items()}
     tests = by_expected_id(named, {back.get(t, t): s for t, s in report.tests.items()})

@@ -130,7 +130,8 @@ def build_world(root: Path) -> World:
         {"instance_id": "acme__stats-2", "repo": "acme/stats", "base_commit": median_commit,
          "problem_statement": "ISSUE-MEDIAN: median of an even-length list returns one element, not the mean of two.",
          "test_patch": "", "FAIL_TO_PASS": json.dumps(["tests/test_stats.py::test_median_even"]),
-         "PASS_TO_PASS": json.dumps(["tests/test_stats.py::test_mean", "tests/test_stats.py::test_median_odd"])},
+         # "[100%]": debris SWE-bench's log parser leaves in some instances' lists; it names no test.
+         "PASS_TO_PASS": json.dumps(["tests/test_stats.py::test_mean", "tests/test_stats.py::test_median_odd", "[100%]"])},
         {"instance_id": "acme__text-1", "repo": "acme/text", "base_commit": text_commit,
          "problem_statement": "ISSUE-SHOUT: shout('hi') gives 'hi!', it should shout.",
          "test_patch": new_test_patch("tests/test_hidden.py", extra_shout),

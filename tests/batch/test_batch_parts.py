@@ -115,7 +115,7 @@ def test_swebench_ids_cut_at_a_space_stand_for_the_tests_they_begin():
     from r1agent.batch.evaluate import by_expected_id, test_files_of
 
     expected = ["t.py::test_x[multi", "t.py::test_y", "u.py::C::test_z"]
-    assert test_files_of(expected) == ["t.py", "u.py"]
+    assert test_files_of([*expected, "[100%]", "["]) == ["t.py", "u.py"]
     tests = {"t.py::test_x[multi line]": "passed", "t.py::test_x[multi word]": "failed", "t.py::test_y": "passed",
              "t.py::test_x[single]": "passed"}
     got = by_expected_id(expected, tests)
