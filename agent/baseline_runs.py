@@ -4,6 +4,7 @@ needs it, so the baseline covers exactly what candidates are judged on, never th
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from pathlib import Path
 
 from r1agent.errors import BaselineError
@@ -12,7 +13,7 @@ from r1agent.sandbox.report import why_unusable
 
 from .related import related_test_files, test_files
 
-_NOT_RUNNABLE = "the repo's tests cannot run on the unchanged code, so no fix can be judged"
+NOT_RUNNABLE = "the repo's tests cannot run on the unchanged code, so no fix can be judged"
 WHOLE_SUITE = "(the whole suite)"  # marks a covered full run
 
 
@@ -23,7 +24,6 @@ class BaselineRuns:
         self.state, self.svc, self.emit, self.graph = state, svc, emit, graph
         self.tests: dict[str, str] = dict(state.baseline.tests) if state.baseline else {}
         self.covered: set[str] = set(state.baseline_covered)
-        self.seconds = 0.0
         self._lock = threading.Lock()
 
     def selection(self, changed: list[str]) -> list[str]:
@@ -31,10 +31,9 @@ class BaselineRuns:
         related = related_test_files(changed, Path(self.state.base_dir), self.graph)
         return list(dict.fromkeys([*self.state.target_tests, *related]))
 
+    @cached_property
     def all_test_files(self) -> list[str]:
-        if not hasattr(self, "_all"):
-            self._all = test_files(Path(self.state.base_dir))
-        return self._all
+        return test_files(Path(self.state.base_dir))
 
     def ensure_full(self) -> dict[str, str]:
         """The baseline of the whole suite, for a candidate that nothing narrower could judge."""
@@ -51,10 +50,9 @@ class BaselineRuns:
                     if state.repro_patch:
                         sb.apply_patch(state.repro_patch)
                     report = sb.run_tests(None if missing == [WHOLE_SUITE] else missing)
-                self.seconds += report.duration_s
                 broken = why_unusable(report, self.svc.settings.tests.timeout, expected=state.target_tests)
                 if broken:
-                    raise BaselineError(f"{_NOT_RUNNABLE}: {broken}")
+                    raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
                 self.tests |= report.tests
                 self.covered |= set(missing)
                 bad = sum(s in ("failed", "error") for s in report.tests.values())

@@ -42,6 +42,15 @@ _CLEAR_WORK = (f"cd /work && xargs -0 -r rm -f -- < {SNAPSHOT_LIST} && "
                f"find /work -mindepth 1 -depth -type d -empty -delete && chown {SANDBOX_UID}:{SANDBOX_UID} /work")
 
 
+# uv installs into the image's venv, never downloads a Python, keeps its cache out of the image, and compiles
+# bytecode as pip does (an old package's compile-time warnings would otherwise fire under filterwarnings=error).
+UV_ENVIRONMENT = {
+    "UV_PYTHON": f"{VENV}/bin/python", "UV_PYTHON_DOWNLOADS": "never", "UV_CACHE_DIR": f"{TOOLS_DIR}/cache",
+    "UV_NO_PROGRESS": "1", "UV_LINK_MODE": "copy", "UV_COMPILE_BYTECODE": "1",
+    "R1AGENT_UV": UV, "R1AGENT_UV_VERSION": version("uv"),
+}
+
+
 def env_image_tag(repo: Path, digest: str) -> str:
     slug = re.sub(r"[^a-z0-9_.-]+", "-", repo.name.lower()).strip("-.") or "repo"
     return f"r1agent/env-{slug}:{digest[:16]}"
@@ -59,12 +68,6 @@ def planned_env_tag(
     return env_image_tag(repo, digest), plan, digest, environment
 
 
-# uv installs into the image's venv, never downloads a Python, keeps its cache out of the image, and compiles
-# bytecode as pip does (an old package's compile-time warnings would otherwise fire under filterwarnings=error).
-UV_ENVIRONMENT = {
-    "UV_PYTHON": f"{VENV}/bin/python", "UV_PYTHON_DOWNLOADS": "never", "UV_CACHE_DIR": f"{TOOLS_DIR}/cache",
-    "UV_NO_PROGRESS": "1", "UV_LINK_MODE": "copy", "UV_COMPILE_BYTECODE": "1", "R1AGENT_UV": UV, "R1AGENT_UV_VERSION": version("uv"),
-}
 
 
 def _tools_tar(plan: InstallPlan, snapshot: list[str]) -> bytes:

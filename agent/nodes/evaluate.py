@@ -70,22 +70,22 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
                 emit(CandidateVerdict(cand.index, "failed", summary=f"targeted tests fail: {', '.join(cand.still_failing)}"))
                 return cand
         selection = baseline_runs.selection(cand.files) if baseline_runs else []
-        emit(TestProgress(cand.index, "related" if selection else "full"))
+        stage = "related" if selection else "full"
+        emit(TestProgress(cand.index, stage))
         full = sb.run_tests(selection or None)
         cand.test_seconds += full.duration_s
-        emit(TestProgress(cand.index, "related" if selection else "full", *_counts(full.tests), done=True))
+        emit(TestProgress(cand.index, stage, *_counts(full.tests), done=True))
     if selection:
-        total = len(baseline_runs.all_test_files())
+        total = len(baseline_runs.all_test_files)
         emit(Message(f"candidate {cand.key}: ran {len(full.tests)} tests of {len(selection)} selected test file(s) "
                      f"or test(s), related to {', '.join(cand.files)}; {max(0, total - len(selection))} other test "
                      f"file(s) not run"))
-        base_tests = baseline_runs.ensure(selection)
+        known = baseline_runs.ensure(selection)  # graded on its selection; a test missing from its run fails
+        base_tests = {t: s for item in selection for t, s in matching(item, known).items()}
     elif baseline_runs:
         base_tests = baseline_runs.ensure_full()
     else:
         base_tests = (state.baseline or TestOutcome()).tests
-    if selection:  # the baseline of this candidate's selection (a test missing from its run counts as failing)
-        base_tests = {t: s for item in selection for t, s in matching(item, base_tests).items()}
     g = grade(TestReport(tests=base_tests, exit_code=1), full)
     cand.report = outcome(full)
     cand.pass_to_fail = sorted(g.pass_to_fail)

@@ -13,6 +13,7 @@ from r1agent.sandbox.errors import DependencyInstallError
 from r1agent.sandbox.report import why_unusable
 from r1agent.tools.git import head_commit, open_repo
 
+from ..baseline_runs import NOT_RUNNABLE
 from ..prompting import tail
 from ..state import FixState
 from .common import AgentRuntime, emitter, failing, outcome
@@ -50,7 +51,7 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
             listed = sb.collect_tests()
         broken = why_unusable(listed, svc.settings.tests.timeout) if listed is not None else None
         if broken:
-            raise BaselineError(f"the repo's tests cannot run on the unchanged code, so no fix can be judged: {broken}")
+            raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
         return {"base_dir": str(base), "head_commit": head_commit(repo)}
     emit(Phase("baseline", "running the target tests on the unchanged code" if related else
                "running the test suite on the unchanged code"))
@@ -60,7 +61,7 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
         svc.record("baseline", baseline.model_dump())
         broken = why_unusable(report, svc.settings.tests.timeout, expected=state.target_tests if related else [])
         if broken:
-            raise BaselineError(f"the repo's tests cannot run on the unchanged code, so no fix can be judged: {broken}")
+            raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
         targeted = report if related else sb.run_tests(state.target_tests) if state.target_tests else None
     bad = failing(baseline.tests)
     emit(Message(f"baseline: {len(baseline.tests) - len(bad)} of {len(baseline.tests)} tests pass"
