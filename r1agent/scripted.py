@@ -22,7 +22,7 @@ from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import ConfigDict, ValidationError
@@ -158,6 +158,7 @@ class ScriptedEndpoint:
         kv_cache_tokens: int = 1_000_000,
         ignores_n: bool = False,
         max_context: int | None = None,
+        responder: Callable[[list[dict[str, Any]]], ScriptedTurn | None] | None = None,
     ):
         if reasoning_field not in WIRE_FORMS:
             raise InputError(f"reasoning field {reasoning_field!r}: expected one of {', '.join(WIRE_FORMS)}")
@@ -171,6 +172,9 @@ class ScriptedEndpoint:
         self.kv_cache_tokens = kv_cache_tokens
         self.ignores_n = ignores_n  # answer one choice whatever n asks, as an endpoint without n does
         self.max_context = max_context  # refuse longer requests with vLLM's HTTP 400
+        # Asked first with the whole conversation: a turn computed from it (a benchmark's per-instance answer),
+        # or None to fall back to the script.
+        self.responder = responder
         self.requests: list[dict[str, Any]] = []
         self.metrics = _Metrics(model)
         self._ordered = [t for t in self.turns if t.match is None]
@@ -245,6 +249,8 @@ class ScriptedEndpoint:
 
         An ordered turn is taken when it is selected, not when its reply is done: a client may send the
         next request before this handler has finished, and must get the next turn, not this one again."""
+        if self.responder is not None and (answered := self.responder(messages)) is not None:
+            return answered, None
         last_user = next((str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), "")
         for turn in self.turns:
             if turn.match is not None and re.search(turn.match, last_user):

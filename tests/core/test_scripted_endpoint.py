@@ -44,6 +44,19 @@ def test_turns_are_served_in_order_and_by_match():
             client.complete([ChatMessage("user", "one more")])
 
 
+def test_a_responder_answers_from_the_whole_conversation_before_the_script():
+    def responder(messages):
+        first_user = next(m["content"] for m in messages if m["role"] == "user")
+        return ScriptedTurn("r", f"answer to {first_user}") if first_user.startswith("ISSUE-") else None
+
+    with ScriptedEndpoint([ScriptedTurn("r", "scripted")], responder=responder) as ep:
+        client = client_for(ep)
+        first = [ChatMessage("user", "ISSUE-7 parse fails")]
+        follow_up = [*first, ChatMessage("assistant", "x"), ChatMessage("user", "Tests still fail.")]
+        answers = [client.complete(m).choices[0].answer for m in (first, follow_up, [ChatMessage("user", "hi")])]
+    assert answers == ["answer to ISSUE-7 parse fails", "answer to ISSUE-7 parse fails", "scripted"]
+
+
 def test_prefix_cache_counters_count_shared_prompt_prefixes_in_tokens():
     turns = [ScriptedTurn("r", "first answer"), ScriptedTurn("r", "second answer"), ScriptedTurn("r", "third")]
     with ScriptedEndpoint(turns) as ep:

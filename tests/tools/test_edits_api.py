@@ -140,3 +140,17 @@ def test_an_in_repo_symlink_edits_its_target_and_the_patch_names_the_target(make
     assert result.ok, result.feedback
     assert list(result.files) == ["real/conf.py"] and "a/real/conf.py" in result.patch
     assert (repo / "real" / "conf.py").read_text() == "A = 2\n"
+
+
+def test_a_numpydoc_heading_underline_inside_search_is_code_not_the_divider(make_repo):
+    # sympy and numpydoc docstrings underline headings with eight '='; the divider is the exact seven.
+    source = 'def f(x):\n    """Square.\n\n    Examples\n    ========\n\n    >>> f(2)\n    4\n    """\n    return x + x\n'
+    repo = make_repo({"pkg/f.py": source})
+    search = '    Examples\n    ========\n\n    >>> f(2)\n    4\n    """\n    return x + x\n'
+    answer = _block("pkg/f.py", search, search.replace("x + x", "x * x"))
+    parsed = parse_answer(answer)
+    assert not parsed.problems
+    assert parsed.blocks[0].search == search
+    result = apply_answer(answer, repo)
+    assert result.ok, result.feedback
+    assert result.files["pkg/f.py"] == source.replace("x + x", "x * x")

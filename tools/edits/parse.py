@@ -83,6 +83,13 @@ def _path_in_fence_info(info: str) -> str | None:
     return None
 
 
+def _divider(lines: list[str], candidates: list[int]) -> int:
+    """The divider among a block's divider-like lines. Code holds such lines too (a numpydoc heading
+    underline is eight '='), so the format's own exact ``=======`` wins, and the first of those."""
+    exact = [k for k in candidates if lines[k].strip() == "======="]
+    return (exact or candidates)[0]
+
+
 def _as_text(lines: list[str]) -> str:
     if len(lines) >= 2 and FENCE_RE.match(lines[0]) and FENCE_RE.match(lines[-1]):
         lines = lines[1:-1]  # a fence wrapped inside the SEARCH or REPLACE part
@@ -151,33 +158,23 @@ class _Parser:
     def _search_replace(self, i: int) -> int:
         start, n = i, len(self.lines)
         path = self._find_path(i) or self.last_path
-        search: list[str] = []
         i += 1
-        while i < n and not DIVIDER_RE.match(self.lines[i]):
-            if SEARCH_RE.match(self.lines[i]) or REPLACE_RE.match(self.lines[i]):
-                self._problem(Reason.MALFORMED, "SEARCH part has no ======= divider", start, path)
-                return i
-            search.append(self.lines[i])
+        while i < n and not (REPLACE_RE.match(self.lines[i]) or SEARCH_RE.match(self.lines[i])):
             i += 1
-        if i >= n:
+        dividers = [k for k in range(start + 1, i) if DIVIDER_RE.match(self.lines[k])]
+        if not dividers:
             self._problem(Reason.MALFORMED, "SEARCH part has no ======= divider", start, path)
             return i
-        replace: list[str] = []
-        i += 1
-        while i < n and not REPLACE_RE.match(self.lines[i]):
-            if SEARCH_RE.match(self.lines[i]) or DIVIDER_RE.match(self.lines[i]):
-                self._problem(Reason.MALFORMED, "block has no >>>>>>> REPLACE end marker", start, path)
-                return i
-            replace.append(self.lines[i])
-            i += 1
-        if i >= n:
+        if i >= n or not REPLACE_RE.match(self.lines[i]):
             self._problem(Reason.MALFORMED, "block has no >>>>>>> REPLACE end marker", start, path)
             return i
+        divider = _divider(self.lines, dividers)
         if path is None:
             self._problem(Reason.MISSING_PATH, "no file path on the line before <<<<<<< SEARCH", start)
         else:
             self.last_path = path
-            self._block(path, _as_text(search), _as_text(replace), BlockKind.SEARCH_REPLACE, start)
+            self._block(path, _as_text(self.lines[start + 1:divider]), _as_text(self.lines[divider + 1:i]),
+                        BlockKind.SEARCH_REPLACE, start)
         return i + 1
 
     def _unified_diff(self, i: int) -> int:
