@@ -191,6 +191,16 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
             m[f"{label}_line_n"].append((sum(lines), len(lines)))
             m[f"{label}_defs"].append(defs_ok)
             m[f"{label}_tokens"].append(tokens)
+        ranked = {h.path for h in pack.localization.files}
+        packed = {f.path: f.whole for f in pack.files}
+        vis = visible_sets(pack.files)
+        for p, hunks in tg.items():
+            for _, need in hunks:
+                for a, b in need:
+                    if not seen(vis, p, a, b):
+                        why = ("not ranked" if p not in ranked else "ranked, no room" if p not in packed
+                               else "excerpted, not chosen")
+                        per_repo[case.repo]["misses"].append(why)
         per_repo[case.repo]["seconds"].append(t_pack)
     elapsed = time.perf_counter() - t0
     n = sum(len(m["new_defs"]) for m in per_repo.values())
@@ -217,6 +227,9 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
     print(f"lines visible: new {nl:.3f}, old {ol:.3f} ({nl / max(ol, 1e-9):.2f}x)")
     print(f"every hunk's definition shown: new {nd:.3f}, old {od:.3f}")
     print(f"pack tokens: new median {nt:.0f}, max {nmax}; old median {ot:.0f}, max {omax}")
+    misses = [w for m in per_repo.values() for w in m["misses"]]
+    print("definitions not shown, by cause: " + ", ".join(
+        f"{w} {misses.count(w)}" for w in ("not ranked", "ranked, no room", "excerpted, not chosen")))
     secs = [s for m in per_repo.values() for s in m["seconds"]]
     print(f"build_context_pack: median {statistics.median(secs):.2f} s a case (incremental indexing included)")
 
