@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
 import fnmatch
 import hashlib
@@ -31,6 +32,10 @@ TOX_DEPS = f"{TOOLS_DIR}/tox-deps.txt"
 # An editable install needs a setuptools with PEP 660 (64+, 2022-08); an older cut-off would forbid it.
 EDITABLE_TOOLING = date(2022, 9, 1)
 BUILD_TOOLS = ("setuptools", "wheel")
+# setuptools' default editable install of a flat layout is an import hook, which tools that search
+# sys.path for a module's file (astroid, so pylint; mypy) cannot see: compat mode puts the root on sys.path
+# as `pip install -e` always did. Other backends ignore the setting.
+EDITABLE = "-C editable_mode=compat -e"
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,27 @@ def _declared_extras(repo: Path, files: list[str]) -> list[str]:
                 extras |= set(cfg.options("options.extras_require"))
         except (configparser.Error, UnicodeDecodeError):
             pass
+    if "setup.py" in files:
+        extras |= setup_py_extras((repo / "setup.py").read_text(encoding="utf-8", errors="replace"))
     return [e for e in TEST_NAMES if e in extras]
+
+
+def setup_py_extras(source: str) -> set[str]:
+    """The extras a setup.py declares, read without running it: the string keys of the dict given as
+    ``extras_require=``, directly or through a variable assigned a dict literal."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    assigned = {t.id: n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and isinstance(n.value, ast.Dict)
+                for t in n.targets if isinstance(t, ast.Name)}
+    extras: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg == "extras_require":
+            value = assigned.get(node.value.id) if isinstance(node.value, ast.Name) else node.value
+            if isinstance(value, ast.Dict):
+                extras |= {k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+    return extras
 
 
 def _declared_groups(repo: Path, files: list[str]) -> list[str]:
@@ -192,7 +217,7 @@ def install_plan(repo: Path, files: list[str], setup: str | None, cutoff: date |
                                             f"{UV} pip install -r {LOCK_EXPORT}"))
         uv_install += f" -c {LOCK_EXPORT}"  # what else is installed keeps to the lock's versions
         if _is_installable(repo, files):
-            steps.append(InstallStep("pyproject.toml", f"{uv_install} --no-deps -e ."))
+            steps.append(InstallStep("pyproject.toml", f"{uv_install} --no-deps {EDITABLE} ."))
     else:
         if pins := locked_pins(repo, files):
             generated[Path(CONSTRAINTS).name] = pins
@@ -219,7 +244,7 @@ def install_plan(repo: Path, files: list[str], setup: str | None, cutoff: date |
             target = f".[{','.join(extras)}]" if extras else "."
             source = next(f for f in ("pyproject.toml", "setup.py", "setup.cfg") if f in files)
             selection = "".join(f" --group {g}" for g in groups)
-            steps.append(InstallStep(source, f"{uv_install} -e {shlex.quote(target)}{selection}"))
+            steps.append(InstallStep(source, f"{uv_install} {EDITABLE} {shlex.quote(target)}{selection}"))
     steps.append(InstallStep("pytest", f"python -c 'import pytest' 2>/dev/null || {uv_install} pytest"))
     return InstallPlan(steps, generated)
 

@@ -264,6 +264,8 @@ def main(argv: list[str]) -> int:
         try:
             out = run_evaluation(item, record)
         except Exception as e:
+            if isinstance(e, DependencyInstallError):  # the installer's own last lines, into evaluate.log
+                print(e.output_tail, flush=True)
             out = Evaluation(resolved=False, patch_applied=False, error=_one_line(e))
     _write_atomic(Path(result), out.model_dump_json())
     return 0

@@ -122,3 +122,19 @@ def test_swebench_ids_cut_at_a_space_stand_for_the_tests_they_begin():
     assert got["t.py::test_x[multi"] == "failed" and got["t.py::test_y"] == "passed"
     assert "u.py::C::test_z" not in got  # missing stays missing (graded as failed)
     assert by_expected_id(["t.py::test_x[multi"], {"t.py::test_x[multi line]": "passed"})["t.py::test_x[multi"] == "passed"
+
+
+def test_swebench_ids_of_tests_parametrized_by_an_absolute_path_keep_its_last_part():
+    from r1agent.batch.evaluate import by_expected_id
+
+    expected = ["tests/test_self.py::T::test_stdin[/mymodule.py]", "tests/test_self.py::T::test_stdin[mymodule.py]"]
+    tests = {"tests/test_self.py::T::test_stdin[/work/mymodule.py-mymodule-/work/mymodule.py]": "passed",
+             "tests/test_self.py::T::test_stdin[mymodule.py]": "failed"}
+    got = by_expected_id(expected, tests)
+    assert got["tests/test_self.py::T::test_stdin[/mymodule.py]"] == "passed"
+    assert got["tests/test_self.py::T::test_stdin[mymodule.py]"] == "failed"  # a relative one is its own id
+    got = by_expected_id(["a.py::t[/m.py-2]", "a.py::t[/m.py-1]"], {"a.py::t[/x/m.py-1]": "passed",
+                                                                    "a.py::t[/y/m.py-2]": "failed"})
+    assert (got["a.py::t[/m.py-1]"], got["a.py::t[/m.py-2]"]) == ("passed", "failed")
+    assert by_expected_id(["a.py::t[/m.py]"], {"a.py::t[/x/m.py]": "failed", "a.py::t[/y/m.py]": "passed"})[
+        "a.py::t[/m.py]"] == "failed"  # two tests under one name: it passes only if both do

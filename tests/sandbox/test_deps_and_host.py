@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from r1agent.sandbox.deps import (
+    EDITABLE,
     CONSTRAINTS,
     UV,
     InstallStep,
@@ -13,6 +14,7 @@ from r1agent.sandbox.deps import (
     deps_hash,
     install_plan,
     requirement_files,
+    setup_py_extras,
 )
 from r1agent.sandbox.host_mirror import host_sources, release_mirror
 
@@ -27,7 +29,7 @@ def test_pyproject_with_test_extra_and_requirements_become_install_steps(tmp_pat
     steps = install_plan(tmp_path, files, None).steps
     assert [(s.source, s.command) for s in steps[:2]] == [
         ("requirements-dev.txt", f"{UV} pip install -r requirements-dev.txt"),
-        ("pyproject.toml", f"{UV} pip install -e '.[test]'"),
+        ("pyproject.toml", f"{UV} pip install {EDITABLE} '.[test]'"),
     ]
     assert steps[-1].source == "pytest"
 
@@ -43,7 +45,7 @@ def test_a_cutoff_date_limits_every_install_but_keeps_build_tools_able_to_do_edi
     (tmp_path / "setup.py").write_text("from setuptools import setup\nsetup(name='old')\n")
     steps = install_plan(tmp_path, ["setup.py"], None, cutoff=date(2019, 5, 1)).steps
     assert steps[0].command == (f"{UV} pip install --exclude-newer 2019-05-01 --exclude-newer-package "
-                                f"setuptools=2022-09-01 --exclude-newer-package wheel=2022-09-01 -e .")
+                                f"setuptools=2022-09-01 --exclude-newer-package wheel=2022-09-01 {EDITABLE} .")
     assert "--exclude-newer 2019-05-01" in steps[-1].command  # pytest of that time too
     assert "exclude-newer-package setuptools=2023-01-02" in cutoff_flags(date(2023, 1, 2))
 
@@ -53,7 +55,7 @@ def test_groups_locks_and_tox_deps_are_read(tmp_path):
         '[project]\nname = "g"\nversion = "0"\n[dependency-groups]\ntests = ["pytest"]\nlint = ["ruff"]\n')
     (tmp_path / "poetry.lock").write_text('[[package]]\nname = "six"\nversion = "1.15.0"\n')
     plan = install_plan(tmp_path, ["poetry.lock", "pyproject.toml"], None)
-    assert plan.steps[0].command == f"{UV} pip install -c {CONSTRAINTS} -e . --group tests"
+    assert plan.steps[0].command == f"{UV} pip install -c {CONSTRAINTS} {EDITABLE} . --group tests"
     assert plan.files == {"locked.txt": "six==1.15.0\n"}
     (tmp_path / "tox.ini").write_text("[tox]\nenvlist = py39\n[testenv]\ndeps =\n    pytest<7\n"
                                       "    py38: mock\n    {env:EXTRA:}\ncommands = pytest\n")
@@ -167,7 +169,7 @@ def test_a_build_system_pinning_a_setuptools_without_editable_installs_is_built_
     steps = install_plan(tmp_path, ["pyproject.toml"], None).steps
     assert steps[0] == InstallStep("build-system.requires",
                                    f"{UV} pip install 'setuptools>=64,<70' wheel 'setuptools_scm>=6'")
-    assert steps[1].command == f"{UV} pip install --no-build-isolation -e ."
+    assert steps[1].command == f"{UV} pip install --no-build-isolation {EDITABLE} ."
     (tmp_path / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools>=61"]\n[project]\nname = "p"\n')
     assert [s.source for s in install_plan(tmp_path, ["pyproject.toml"], None).steps] == ["pyproject.toml", "pytest"]
 
@@ -181,3 +183,14 @@ def test_exact_pins_become_lower_bounds_when_the_python_is_newer_than_the_repo_l
     plan = install_plan(tmp_path, ["requirements.txt", "setup.py"], None, date(2021, 1, 4), relax_pins=True)
     assert plan.steps[0].command.endswith("-r /tmp/r1agent/relaxed-requirements.txt")
     assert plan.files["relaxed-requirements.txt"] == "pytest>=2.8.1\ncoverage >= 4.0\n-e .\n"
+
+
+def test_setup_py_test_extras_are_read_without_running_it(tmp_path):
+    (tmp_path / "setup.py").write_text(
+        "import sys\nextras = {'docs': ['sphinx'], 'test': ['pytest', 'html5lib']}\n"
+        "if sys.platform == 'win32': raise SystemExit('never run')\n"
+        "setup(name='s', extras_require=extras)\n")
+    steps = install_plan(tmp_path, ["setup.py"], None).steps
+    assert steps[0].command == f"{UV} pip install {EDITABLE} '.[test]'"
+    assert setup_py_extras("setup(extras_require={'testing': []})") == {"testing"}
+    assert setup_py_extras("setup(") == set()  # a broken setup.py: no extras, the installer says why

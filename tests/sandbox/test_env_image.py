@@ -28,6 +28,10 @@ def test_declared_dependencies_are_installed_and_the_image_is_cached(docker_clie
     with backend.create("env") as sb:
         report = sb.run_tests()
         assert sb.exec(["python", "-c", "import envdemo, iniconfig"]).ok
+        # the editable install puts the checkout on sys.path, where tools that search it for a module's
+        # file (astroid, so pylint's own tests) find it; an import hook alone they cannot see
+        on_path = sb.exec("cd / && python -c 'import sys; print(\"/work\" in sys.path)'")
+        assert on_path.stdout.strip() == "True"
     assert report.tests == {"tests/test_env.py::test_installed": "passed"}
     (repo / "envdemo.py").write_text("VALUE = 43\n")  # not a dependency file: same image
     assert DockerBackend(make_settings(), repo, client=docker_client).ensure_image() == tag
