@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from r1agent.sandbox.deps import (
-    EDITABLE,
     CONSTRAINTS,
+    EDITABLE,
     UV,
     InstallStep,
     cutoff_flags,
