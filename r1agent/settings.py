@@ -98,8 +98,8 @@ class TestSettings(_Section):
 
 class ContextSettings(_Section):
     map_tokens: int = Field(2048, ge=0, description="tokens of repository map in the first prompt")
-    file_tokens: int = Field(12000, ge=500, description="tokens of code (whole files and excerpts) in the first prompt")
-    whole_file_tokens: int = Field(4000, ge=100, description="a file costing more is shown as excerpts, not whole")
+    file_tokens: int = Field(13500, ge=500, description="tokens of code (whole files and excerpts) in the first prompt")
+    whole_file_tokens: int = Field(6000, ge=100, description="a file costing more is shown as excerpts, not whole")
     feedback_reserve: int = Field(6000, ge=0, description="tokens kept free in the context for later rounds")
 
 

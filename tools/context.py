@@ -28,8 +28,8 @@ from r1agent.tools.terms import terms
 from r1agent.tools.tokens import estimate_tokens
 
 CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
-FIRST_SHARE = 0.35  # of the file budget, the most the first excerpted file may take
-LATER_SHARE = 0.15  # ... and each later one
+FIRST_SHARE = 0.7  # of the file budget, the most the first excerpted file may take
+LATER_SHARE = 0.3  # ... and each later one
 MIN_EXCERPT = 600  # less room than this shows too little of a large file to be worth a place
 SKELETON_TOKENS = 200  # the signatures shown of an excerpted file's other definitions
 EXCERPT_NOTE = "(excerpts: each `⋮ lines A-B not shown` line stands for lines of the file that are not shown; never quote it)"

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from r1agent.events import Message, Phase
 from r1agent.sandbox import TestReport, grade
 
+from ..related import test_files
 from ..state import Candidate, FixState, TestOutcome
 from .common import AgentRuntime, emitter, outcome
 
@@ -54,6 +56,15 @@ def _full_run(svc, name: str, patches: list[str], timeout: float):
         return sb.run_tests(None, timeout=timeout)
 
 
+def full_suite_estimate(state: FixState, winner: Candidate) -> float | None:
+    """Seconds the full suite would take at the pace of the candidate's own runs (per test file), so a
+    suite far over the budget is not started only to be killed at it; None when nothing ran to judge by."""
+    ran = {t.split("::", 1)[0] for t in (winner.report.tests if winner.report else {})}
+    if not ran or winner.test_seconds <= 0:
+        return None
+    return winner.test_seconds * len(test_files(Path(state.base_dir))) / len(ran)
+
+
 def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[Candidate, TestOutcome | None]:
     """The full suite, once, for the candidate about to be handed off (tests.scope=related), against the
     full suite on the unchanged code, both in parallel; a regression there demotes the candidate. A suite
@@ -61,6 +72,11 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
     svc, emit = runtime.context, emitter(runtime)
     budget = svc.settings.tests.confirm_seconds
     repro = [state.repro_patch] if state.repro_patch else []
+    if (guess := full_suite_estimate(state, winner)) and guess > budget:
+        emit(Message(f"full suite skipped: at its related run's pace it takes about {guess:.0f} s, over "
+                     f"tests.confirm_seconds ({budget:g} s); candidate {winner.key} stands on its target and "
+                     "related tests", level="warning"))
+        return winner, None
     emit(Phase("confirm", f"running the full suite for candidate {winner.key} (at most {budget:g} s)"))
     with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
         base = None if state.full_baseline else pool.submit(_full_run, svc, f"{state.run_id}-full-baseline", repro, budget)

@@ -55,3 +55,15 @@ def test_a_candidate_runs_its_related_tests_and_the_full_suite_confirms_the_chos
     assert "full suite confirms candidate" in err
     assert "def mean(xs):" in (repo / "stats/core.py").read_text()
     assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()
+
+
+def test_a_full_suite_far_over_the_budget_at_the_related_runs_pace_is_not_started(run_cli, make_repo, endpoint):
+    repo = make_repo(repo_files() | UNRELATED, name="stats")
+    endpoint([turn(GOOD)])
+    result = run_cli("--set", "tests.confirm_seconds=0.01", "-C", str(repo), "fix", "mean() gives the wrong answer",
+                     "--no-reproduce", "--candidates", "1")
+    assert result.code == 0, result.err
+    err = " ".join(result.err.split())
+    assert "full suite skipped: at its related run's pace it takes about" in err
+    assert "over tests.confirm_seconds (0.01 s)" in err and "full suite confirms" not in err
+    assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()  # it stands on its related tests
