@@ -56,19 +56,28 @@ def swebench_name(test_id: str) -> str:
     return test_id
 
 
+def _worst(statuses: list[str]) -> str:
+    """One status for several tests under one name: it passes only if they all pass."""
+    return next((s for s in statuses if s in ("failed", "error")), statuses[0])
+
+
 def by_expected_id(expected: list[str], tests: dict[str, str]) -> dict[str, str]:
     """``tests`` keyed as SWE-bench names them: an id it cut at a space (``test_x[two``) stands for the
-    tests whose full id begins with it, and passes only if they all pass."""
+    tests whose full id begins with it, and an id whose parameter is an absolute path for those with the
+    same last part (see ``swebench_name``); each passes only if they all pass."""
+    wanted = set(expected)
     out = dict(tests)
+    shortened: dict[str, list[str]] = {}
     for test_id, status in tests.items():
-        if (short := swebench_name(test_id)) != test_id and short in expected:
-            out[short] = status if out.get(short) not in ("failed", "error") else out[short]
+        if (short := swebench_name(test_id)) != test_id and short in wanted:
+            shortened.setdefault(short, [tests[short]] if short in tests else []).append(status)
+    out |= {short: _worst(found) for short, found in shortened.items()}
     for test_id in expected:
         if test_id in tests or "[" not in test_id or test_id.endswith("]"):
             continue
         found = [s for t, s in tests.items() if t.startswith(test_id)]
         if found:
-            out[test_id] = next((s for s in found if s in ("failed", "error")), found[0])
+            out[test_id] = _worst(found)
     return out
 
 
