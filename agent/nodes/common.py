@@ -11,7 +11,7 @@ from r1agent.events import Event, EventSink
 from r1agent.sandbox import TestReport
 
 from ..services import Services
-from ..state import TestOutcome
+from ..state import Candidate, TestOutcome
 
 AgentRuntime = Runtime[Services]
 
@@ -68,3 +68,10 @@ def chat_messages(turns) -> list:
     from r1agent.llm import ChatMessage
 
     return [ChatMessage(role=t.role, content=t.content) for t in turns]
+
+
+def same_as(cand: Candidate, twin: Candidate) -> Candidate:
+    """A candidate whose patch was already tested takes that run's verdict: R1's samples often agree,
+    and a suite that takes minutes need not run twice for the same patch."""
+    shared = ("status", "fail_to_pass", "pass_to_fail", "still_failing", "report", "confirmed", "edit_feedback")
+    return cand.model_copy(update={name: getattr(twin, name) for name in shared} | {"test_seconds": 0.0})

@@ -15,7 +15,7 @@ from ..baseline_runs import BaselineRuns, index_graph
 from ..judges import refusal_feedback, without_judges
 from ..state import Candidate, FixState, TestOutcome
 from ..targets import matching, unmet
-from .common import AgentRuntime, emitter, failing, outcome
+from .common import AgentRuntime, emitter, failing, outcome, same_as
 
 _COMMIT_LINE = re.compile(r"^\s*\**commit\**\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
@@ -24,12 +24,9 @@ def _counts(tests: dict[str, str]) -> tuple[int, int]:
     return sum(s == "passed" for s in tests.values()), len(failing(tests))
 
 
-def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
-                    baseline_runs: BaselineRuns | None = None) -> Candidate:
-    """Runs in a worker thread; ``emit`` must come from the node's own thread. With ``baseline_runs``
-    (tests.scope=related) the candidate runs its target tests and the tests related to its changes,
-    graded against the baseline of the same selection; else the full suite."""
-    svc = runtime.context
+def prepare_candidate(state: FixState, cand: Candidate, emit) -> Candidate:
+    """R1's answer made a patch: edits parsed and applied to the snapshot's copy, judging files left out.
+    A candidate that yields no patch comes back "malformed", with the feedback R1 will get."""
     cand = cand.model_copy()
     m = _COMMIT_LINE.search(cand.answer)
     cand.commit_message = m.group(1).strip().strip("`") if m else ""
@@ -49,6 +46,16 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
             emit(CandidateVerdict(cand.index, cand.status, summary=cand.edit_feedback.split(":")[0]))
             return cand
     cand.patch, cand.files, cand.edit_feedback, cand.refused = patch, kept, edits.feedback, refused
+    return cand
+
+
+def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
+                   baseline_runs: BaselineRuns | None = None) -> Candidate:
+    """Runs in a worker thread; ``emit`` must come from the node's own thread. With ``baseline_runs``
+    (tests.scope=related) the candidate runs its target tests and the tests related to its changes,
+    graded against the baseline of the same selection; else the full suite."""
+    svc = runtime.context
+    cand = cand.model_copy()
     with svc.sandbox.create(f"{state.run_id}-{cand.key}") as sb:
         emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
         try:
@@ -103,13 +110,32 @@ def check_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emi
 
 def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
-    pending = [c for c in state.candidates if c.round == state.round]
+    prepared = [prepare_candidate(state, c, emit) for c in state.candidates if c.round == state.round]
+    tested: dict[str, Candidate] = {}
+    for c in state.candidates:
+        if c.round < state.round and c.patch and c.report is not None:
+            tested.setdefault(c.patch, c)
+    first: dict[str, Candidate] = {}
+    pending = []
+    for c in prepared:
+        if c.status != "malformed" and c.patch not in tested and c.patch not in first:
+            first[c.patch] = c
+            pending.append(c)
     emit(Phase("testing", f"testing {len(pending)} candidate(s) in parallel sandboxes"))
     workers = max(1, min(len(pending), svc.settings.sandbox.parallel))
     runs = BaselineRuns(state, svc, emit, index_graph(svc, Path(state.repo))) \
         if svc.settings.tests.scope == "related" else None
     with ThreadPoolExecutor(workers, thread_name_prefix="candidate") as pool:
-        checked = list(pool.map(lambda c: check_candidate(state, runtime, c, emit, runs), pending))
+        ran = {c.patch: c for c in pool.map(lambda c: run_candidate(state, runtime, c, emit, runs), pending)}
+    checked = []
+    for c in prepared:
+        if c.status != "malformed" and (twin := tested.get(c.patch) or ran[c.patch]).key != c.key:
+            c = same_as(c, twin)
+            emit(Message(f"candidate {c.key}: the same patch as candidate {twin.key}, so its verdict is reused"))
+            emit(CandidateVerdict(c.index, c.status, tuple(c.fail_to_pass), tuple(c.pass_to_fail)))
+        elif c.status != "malformed":
+            c = ran[c.patch]
+        checked.append(c)
     by_key = {c.key: c for c in checked}
     for c in checked:
         svc.record("candidate", c.model_dump())

@@ -13,7 +13,7 @@ from r1agent.sandbox import TestReport, grade
 
 from ..related import test_files
 from ..state import Candidate, FixState, TestOutcome
-from .common import AgentRuntime, emitter, outcome
+from .common import AgentRuntime, emitter, outcome, same_as
 
 
 def normalised(patch: str) -> tuple[str, ...]:
@@ -110,7 +110,8 @@ def select(state: FixState, runtime: AgentRuntime) -> dict:
         if settings.tests.scope == "related" and settings.tests.confirm_seconds > 0 and not winner.confirmed:
             checked, full_baseline = confirm(state.model_copy(update=update), runtime, winner)
             checked.confirmed = True
-            candidates = [checked if c.key == winner.key else c for c in candidates]
+            candidates = [checked if c.key == winner.key else same_as(c, checked) if c.patch == winner.patch else c
+                          for c in candidates]
             update |= {"candidates": candidates} | ({"full_baseline": full_baseline} if full_baseline else {})
             if checked.status == "regressed":
                 continue

@@ -69,6 +69,19 @@ def test_parallel_candidates_only_the_passing_one_wins(run_cli, bug_repo, endpoi
     assert ep.requests[0]["n"] == 3
 
 
+def test_a_patch_already_tested_is_not_run_again(run_cli, bug_repo, endpoint):
+    ep = endpoint([turns_n(STILL_WRONG, STILL_WRONG), turns_n(STILL_WRONG, GOOD)])
+    result = run_cli("-C", str(bug_repo), "fix", "mean() gives the wrong answer", "--test", TARGET,
+                     "--candidates", "2")
+    assert result.code == 0, result.err
+    err = " ".join(result.err.split())
+    assert "candidate r1c1: the same patch as candidate r1c0, so its verdict is reused" in err
+    assert "candidate r2c0: the same patch as candidate r1c0, so its verdict is reused" in err, err
+    assert err.count("testing 1 candidate(s) in parallel sandboxes") == 2, err  # one sandbox a round, not two
+    assert len(ep.requests) == 2
+    assert "return sum(xs) / len(xs)" in (bug_repo / "stats/core.py").read_text()
+
+
 def test_connection_dropped_mid_stream_is_retried(run_cli, bug_repo, endpoint):
     ep = endpoint([turn(GOOD)])
     ep.inject(Fault("drop", after_chunks=3))
