@@ -50,7 +50,7 @@ def prepare_candidate(state: FixState, cand: Candidate, emit) -> Candidate:
 
 
 def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
-                   baseline_runs: BaselineRuns | None = None) -> Candidate:
+                  baseline_runs: BaselineRuns | None = None) -> Candidate:
     """Runs in a worker thread; ``emit`` must come from the node's own thread. With ``baseline_runs``
     (tests.scope=related) the candidate runs its target tests and the tests related to its changes,
     graded against the baseline of the same selection; else the full suite."""
@@ -111,30 +111,30 @@ def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
 def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
     svc, emit = runtime.context, emitter(runtime)
     prepared = [prepare_candidate(state, c, emit) for c in state.candidates if c.round == state.round]
-    tested: dict[str, Candidate] = {}
+    twins: dict[str, Candidate] = {}  # patch -> the first candidate tested with it (exact text: indents matter)
     for c in state.candidates:
         if c.round < state.round and c.patch and c.report is not None:
-            tested.setdefault(c.patch, c)
-    first: dict[str, Candidate] = {}
+            twins.setdefault(c.patch, c)
     pending = []
     for c in prepared:
-        if c.status != "malformed" and c.patch not in tested and c.patch not in first:
-            first[c.patch] = c
+        if c.status != "malformed" and c.patch not in twins:
+            twins[c.patch] = c
             pending.append(c)
     emit(Phase("testing", f"testing {len(pending)} candidate(s) in parallel sandboxes"))
     workers = max(1, min(len(pending), svc.settings.sandbox.parallel))
     runs = BaselineRuns(state, svc, emit, index_graph(svc, Path(state.repo))) \
-        if svc.settings.tests.scope == "related" else None
+        if svc.settings.tests.scope == "related" and pending else None
     with ThreadPoolExecutor(workers, thread_name_prefix="candidate") as pool:
-        ran = {c.patch: c for c in pool.map(lambda c: run_candidate(state, runtime, c, emit, runs), pending)}
+        ran = {c.key: c for c in pool.map(lambda c: run_candidate(state, runtime, c, emit, runs), pending)}
     checked = []
     for c in prepared:
-        if c.status != "malformed" and (twin := tested.get(c.patch) or ran[c.patch]).key != c.key:
+        if c.key in ran:
+            c = ran[c.key]
+        elif c.status != "malformed":
+            twin = ran.get(twins[c.patch].key, twins[c.patch])
             c = same_as(c, twin)
             emit(Message(f"candidate {c.key}: the same patch as candidate {twin.key}, so its verdict is reused"))
             emit(CandidateVerdict(c.index, c.status, tuple(c.fail_to_pass), tuple(c.pass_to_fail)))
-        elif c.status != "malformed":
-            c = ran[c.patch]
         checked.append(c)
     by_key = {c.key: c for c in checked}
     for c in checked:
