@@ -14,6 +14,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.types import Command
 
+from r1agent.diffs import diffstat
 from r1agent.errors import InputError
 from r1agent.events import AnswerDelta, Event, ReasoningDelta
 from r1agent.settings import Settings
@@ -173,23 +174,6 @@ class FixRun:
     def close(self) -> None:
         self.log.close()
         self.saver.conn.close()
-
-
-def diffstat(patch: str) -> dict[str, list[int]]:
-    """{path: [added, removed]} of a git-style patch."""
-    stat: dict[str, list[int]] = {}
-    current = None
-    for line in patch.splitlines():
-        if line.startswith("+++ "):
-            current = line[4:].strip().removeprefix("b/")
-            stat.setdefault(current, [0, 0])
-        elif line.startswith("--- "):
-            continue
-        elif current and line.startswith("+"):
-            stat[current][0] += 1
-        elif current and line.startswith("-"):
-            stat[current][1] += 1
-    return stat
 
 
 def summarize(state: FixState) -> dict:

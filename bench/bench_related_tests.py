@@ -27,9 +27,9 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from r1agent.agent.related import related_test_files, test_files
-from r1agent.batch.evaluate import patched_files
 from r1agent.batch.instances import Instance
 from r1agent.batch.materialize import materialize
+from r1agent.diffs import kept_files
 from r1agent.sandbox.docker_backend import DockerBackend
 from r1agent.settings import load_settings
 from r1agent.tools.index import load_snapshot, update_index
@@ -78,7 +78,7 @@ def measure(inst: Instance, work: Path, mirrors: Path, rounds: int, candidates: 
     checkout = materialize(inst, work, mirrors).path
     settings = load_settings(repo=checkout, flags={"sandbox.dependency_date": "commit"},
                              repo_policy="ignore").settings
-    code = [p for p in patched_files(inst.patch) if p.endswith(".py")]
+    code = [p for p in kept_files(inst.patch) if p.endswith(".py")]
     update_index(checkout, settings)
     graph = load_snapshot(checkout, settings).graph
     targets = sorted({t.split("::")[0] for t in inst.FAIL_TO_PASS if "::" in t})

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import git
 
+from r1agent.diffs import touched_files
 from r1agent.errors import RepoError
 
 
@@ -49,19 +50,6 @@ def _run_apply(repo_dir: Path, patch: str, *args: str) -> tuple[bool, str]:
         return False, (e.stderr or str(e)).strip().replace("\n", "; ")
     finally:
         Path(name).unlink(missing_ok=True)
-
-
-def patch_files(patch: str) -> list[str]:
-    """The paths a git-style patch touches (new names for renames and creations)."""
-    files: list[str] = []
-    for line in patch.splitlines():
-        if line.startswith("+++ ") and line[4:].strip() != "/dev/null":
-            files.append(line[4:].strip().removeprefix("b/"))
-        elif line.startswith("--- ") and line[4:].strip() != "/dev/null":
-            path = line[4:].strip().removeprefix("a/")
-            if path not in files:
-                files.append(path)
-    return list(dict.fromkeys(files))
 
 
 def _digest(path: Path) -> str:
@@ -202,7 +190,7 @@ def is_applied(repo: git.Repo, patch: str) -> bool:
 def worktree_record(repo: git.Repo, patch: str, run_id: str) -> Handoff:
     root = Path(repo.working_tree_dir)
     return Handoff(run_id=run_id, repo=str(root), mode="worktree", patch=patch,
-                   files={p: _digest(root / p) for p in patch_files(patch)})
+                   files={p: _digest(root / p) for p in touched_files(patch)})
 
 
 def made_commit(repo: git.Repo, parent: str, message: str) -> str:

@@ -17,8 +17,8 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Footer, Input, Static
 
 from r1agent.agent.records import list_runs
-from r1agent.agent.runner import diffstat
 from r1agent.agent.state import FixState
+from r1agent.diffs import diffstat
 from r1agent.errors import InputError, R1AgentError
 from r1agent.events import (
     CandidateVerdict,

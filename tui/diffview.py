@@ -1,12 +1,11 @@
 """A candidate's patch, syntax-highlighted, as a unified or a side-by-side diff.
 
-The patch is parsed into hunks; difflib's SequenceMatcher pairs each hunk's old and new lines
+The patch is parsed into hunks (by r1agent.diffs); difflib's SequenceMatcher pairs each hunk's old and new lines
 into side-by-side rows; rich's Syntax colours the code with the file's own lexer."""
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass, field
 
 from rich.console import Group, RenderableType
@@ -20,7 +19,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-_HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$")
+from r1agent.diffs import parse
 
 
 @dataclass
@@ -44,24 +43,16 @@ class FileDiff:
 
 
 def parse_patch(patch: str) -> list[FileDiff]:
-    """Files and hunks of a git-style unified diff; anything else in the text is skipped."""
-    files: list[FileDiff] = []
-    old_no = new_no = 0
-    for line in patch.splitlines():
-        if line.startswith("+++ "):
-            path = line[4:].strip()
-            files.append(FileDiff(path[2:] if path.startswith("b/") else path))
-        elif line.startswith("--- ") or not files:
-            continue
-        elif m := _HUNK.match(line):
-            old_no, new_no = int(m.group(1)), int(m.group(2))
-            files[-1].hunks.append(Hunk(line))
-        elif files[-1].hunks and line[:1] in (" ", "-", "+", ""):
-            kind = line[:1] or " "
-            files[-1].hunks[-1].lines.append(
-                DiffLine(kind, old_no if kind != "+" else None, new_no if kind != "-" else None, line[1:]))
-            old_no += kind != "+"
-            new_no += kind != "-"
+    """Files and hunks of a git-style unified diff, as r1agent.diffs parses it."""
+    files = []
+    for patched in parse(patch):
+        diff = FileDiff(patched.path)
+        for hunk in patched:
+            header = f"@@ -{hunk.source_start},{hunk.source_length} +{hunk.target_start},{hunk.target_length} @@"
+            lines = [DiffLine(x.line_type, x.source_line_no, x.target_line_no, x.value.rstrip("\r\n"))
+                     for x in hunk if x.line_type in (" ", "-", "+")]
+            diff.hunks.append(Hunk(header + (f" {hunk.section_header}" if hunk.section_header else ""), lines))
+        files.append(diff)
     return files
 
 

@@ -8,23 +8,13 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from r1agent.diffs import changed_lines
 from r1agent.events import Message, Phase
 from r1agent.sandbox import TestReport, grade
 
 from ..related import test_files
 from ..state import Candidate, FixState, TestOutcome
 from .common import AgentRuntime, emitter, outcome, same_as
-
-
-def normalised(patch: str) -> tuple[str, ...]:
-    """A patch reduced to its changed lines, whitespace-folded, so equal fixes compare equal."""
-    lines = []
-    for line in patch.splitlines():
-        if line.startswith(("+++", "---")):
-            lines.append(line.split()[-1] if line.split() else line)
-        elif line[:1] in "+-" and line[1:].strip():
-            lines.append(line[0] + " ".join(line[1:].split()))
-    return tuple(lines)
 
 
 def pick(candidates: list[Candidate], no_targets: bool = False) -> Candidate | None:
@@ -34,8 +24,8 @@ def pick(candidates: list[Candidate], no_targets: bool = False) -> Candidate | N
     verified = [c for c in candidates if c.status in accepted]
     if not verified:
         return None
-    votes = Counter(normalised(c.patch) for c in candidates if c.patch and c.status in ("verified", "plausible"))
-    return min(verified, key=lambda c: (-votes[normalised(c.patch)], len(normalised(c.patch)), c.round, c.index))
+    votes = Counter(changed_lines(c.patch) for c in candidates if c.patch and c.status in ("verified", "plausible"))
+    return min(verified, key=lambda c: (-votes[changed_lines(c.patch)], len(changed_lines(c.patch)), c.round, c.index))
 
 
 def exhausted_budget(state: FixState, budget) -> str:

@@ -9,19 +9,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from unidiff import PatchSet
-
+from r1agent.diffs import kept_files
 from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.settings import Settings
 
 from .instances import Instance
 from .records import Evaluation
 from .slots import SandboxSlots, open_bounded_backend
-
-
-def patched_files(patch: str) -> list[str]:
-    """The files a patch leaves in place (added or modified), by unidiff."""
-    return [pf.path for pf in PatchSet(patch) if not pf.is_removed_file] if patch.strip() else []
 
 
 def qualify(test_ids: list[str], files: dict[str, str]) -> dict[str, str]:
@@ -106,7 +100,7 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
             return Evaluation(resolved=False, patch_applied=False, still_failing=sorted(inst.FAIL_TO_PASS),
                               error=str(e), duration_s=round(time.time() - started, 2))
         named = sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
-        where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in patched_files(inst.test_patch)})
+        where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in kept_files(inst.test_patch)})
         debris = {t for t in named if not re.match(r"[\w./]", t)}  # SWE-bench's parser debris, "[100%]": no test
         if debris:
             named = [t for t in named if t not in debris]

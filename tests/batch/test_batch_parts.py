@@ -99,12 +99,13 @@ def test_report_of_a_missing_batch_says_so(tmp_path, capsys):
 
 
 def test_bare_test_names_resolve_to_the_test_patch_files_that_define_them():
-    from r1agent.batch.evaluate import patched_files, qualify
+    from r1agent.batch.evaluate import qualify
+    from r1agent.diffs import kept_files
 
     patch = ("diff --git a/sympy/core/tests/test_function.py b/sympy/core/tests/test_function.py\n"
              "--- a/sympy/core/tests/test_function.py\n+++ b/sympy/core/tests/test_function.py\n"
              "@@ -1,2 +1,3 @@\n def test_Function():\n     pass\n+# more\n")
-    assert patched_files(patch) == ["sympy/core/tests/test_function.py"]
+    assert kept_files(patch) == ["sympy/core/tests/test_function.py"]
     files = {"sympy/core/tests/test_function.py": "def test_Function():\n    pass\n\n\ndef test_Lambda():\n    pass\n"}
     got = qualify(["test_Function", "test_Lambda", "test_missing", "a/b.py::test_x"], files)
     assert got == {"test_Function": "sympy/core/tests/test_function.py::test_Function",

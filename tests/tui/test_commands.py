@@ -21,7 +21,7 @@ from r1agent.tui.transcript import Transcript
 PATCH = """diff --git a/a.py b/a.py
 --- a/a.py
 +++ b/a.py
-@@ -1,4 +1,5 @@
+@@ -1,3 +1,4 @@
  keep = 1
 -old = 2
 +new = 2
