@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import openai
 from pydantic import BaseModel, ValidationError
@@ -27,9 +27,10 @@ from r1agent.reasoning import Piece, ReasoningSplitter
 from r1agent.settings import EndpointSettings
 
 
-@dataclass(frozen=True)
-class ChatMessage:
-    role: str  # "system" | "user" | "assistant"
+class ChatMessage(BaseModel, frozen=True):
+    """One message as sent to R1; the agent's conversation is a list of these. Reasoning never appears here."""
+
+    role: Literal["system", "user", "assistant"]
     content: str
 
 
@@ -166,13 +167,13 @@ class R1Client:
         for m in turns:
             if m.role not in ("user", "assistant"):
                 raise ValueError(f"history holds a {m.role!r} turn; only user and assistant turns belong there")
-        turns.append(ChatMessage("user", prompt))
+        turns.append(ChatMessage(role="user", content=prompt))
         if not instructions:
             return turns
         if self.profile.system_prompt:
-            return [ChatMessage("system", instructions), *turns]
+            return [ChatMessage(role="system", content=instructions), *turns]
         first = next(i for i, m in enumerate(turns) if m.role == "user")
-        turns[first] = ChatMessage("user", f"{instructions}\n\n{turns[first].content}")
+        turns[first] = ChatMessage(role="user", content=f"{instructions}\n\n{turns[first].content}")
         return turns
 
     # --- completions -------------------------------------------------------------------------

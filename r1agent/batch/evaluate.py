@@ -10,7 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from r1agent.diffs import kept_files
-from r1agent.sandbox import PatchError, TestReport, grade
+from r1agent.sandbox import PatchError, TestReport
+from r1agent.sandbox.trial import Stage, run_trial
 from r1agent.settings import Settings
 
 from .instances import Instance
@@ -75,10 +76,9 @@ def by_expected_id(expected: list[str], tests: dict[str, str]) -> dict[str, str]
     return out
 
 
-def expected_baseline(inst: Instance) -> TestReport:
+def expected_baseline(fail_to_pass: list[str], pass_to_pass: list[str]) -> TestReport:
     """The gold expectation in grade()'s terms: FAIL_TO_PASS fail and PASS_TO_PASS pass before the fix."""
-    tests = dict.fromkeys(inst.PASS_TO_PASS, "passed") | dict.fromkeys(inst.FAIL_TO_PASS, "failed")
-    return TestReport(tests=tests, exit_code=1)
+    return TestReport(tests=dict.fromkeys(pass_to_pass, "passed") | dict.fromkeys(fail_to_pass, "failed"), exit_code=1)
 
 
 def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: Settings,
@@ -94,26 +94,28 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
                 sb.apply_patch(inst.test_patch)
             except PatchError as e:
                 return Evaluation(resolved=False, patch_applied=False, error=f"test_patch: {e}")
-        try:
-            sb.apply_patch(model_patch)
-        except PatchError as e:
-            return Evaluation(resolved=False, patch_applied=False, still_failing=sorted(inst.FAIL_TO_PASS),
-                              error=str(e), duration_s=round(time.time() - started, 2))
-        named = sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
+        named = [t for t in sorted(set(inst.FAIL_TO_PASS) | set(inst.PASS_TO_PASS))
+                 if re.match(r"[\w./]", t)]  # SWE-bench's parser debris, "[100%]", names no test
         where = qualify(named, {p: sb.read_file_if_exists(p) or "" for p in kept_files(inst.test_patch)})
-        debris = {t for t in named if not re.match(r"[\w./]", t)}  # SWE-bench's parser debris, "[100%]": no test
-        if debris:
-            named = [t for t in named if t not in debris]
-            inst = inst.model_copy(update={"FAIL_TO_PASS": [t for t in inst.FAIL_TO_PASS if t not in debris],
-                                           "PASS_TO_PASS": [t for t in inst.PASS_TO_PASS if t not in debris]})
-        report = sb.run_tests(test_files_of([where.get(t, t) for t in named]))
-    # the phase's stdout is the run's evaluate.log: what ran and how it ended, for whoever digs
-    print(f"$ {report.command}\n{report.output_tail}", flush=True)
-    back = {node: bare for bare, node in where.items()}
-    tests = by_expected_id(named, {back.get(t, t): s for t, s in report.tests.items()})
-    report = replace(report, tests=tests, summary={})
-    g = grade(expected_baseline(inst), report, fail_to_pass=list(inst.FAIL_TO_PASS))
+        back = {node: bare for bare, node in where.items()}
+
+        def as_swebench_names(report: TestReport) -> TestReport:
+            # the phase's stdout is the run's evaluate.log: what ran and how it ended, for whoever digs
+            print(f"$ {report.command}\n{report.output_tail}", flush=True)
+            tests = by_expected_id(named, {back.get(t, t): s for t, s in report.tests.items()})
+            return replace(report, tests=tests, summary={})
+
+        f2p = [t for t in inst.FAIL_TO_PASS if t in named]
+        stage = Stage("graded", test_files_of([where.get(t, t) for t in named]),
+                      expected_baseline(f2p, [t for t in inst.PASS_TO_PASS if t in named]), f2p,
+                      rename=as_swebench_names)
+        trial = run_trial(sb, [model_patch], [stage])
+    took = round(time.time() - started, 2)
+    if trial.patch_error:
+        return Evaluation(resolved=False, patch_applied=False, still_failing=sorted(inst.FAIL_TO_PASS),
+                          error=trial.patch_error, duration_s=took)
+    g = trial.last.grade
     return Evaluation(
         resolved=g.resolved, patch_applied=True, fail_to_pass=g.fail_to_pass, still_failing=g.still_failing,
-        pass_to_pass=g.pass_to_pass, pass_to_fail=g.pass_to_fail, duration_s=round(time.time() - started, 2),
+        pass_to_pass=g.pass_to_pass, pass_to_fail=g.pass_to_fail, duration_s=took,
     )

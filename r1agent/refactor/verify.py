@@ -26,8 +26,9 @@ from r1agent.refactor.lint import (
 )
 from r1agent.refactor.outcome import VERIFIED
 from r1agent.refactor.suggest import Suggestion
-from r1agent.sandbox import PatchError, TestReport, grade, open_backend
+from r1agent.sandbox import TestReport, open_backend
 from r1agent.sandbox.report import why_unusable
+from r1agent.sandbox.trial import Stage, run_trial
 from r1agent.settings import Settings
 from r1agent.tools.edits import apply_answer
 from r1agent.tools.edits.syntax import error_lines
@@ -166,29 +167,24 @@ class Verifier:
         verdict = Verdict(s, "budget", c.patch, files, "time budget hit before the checks finished")
         if self.deadline.expired():
             return verdict
+        relevant = relevant_tests(self.root, files)
+
+        def staged(_: TestReport) -> TestReport:
+            base = baseline_future.result().report
+            return TestReport({t: st for t, st in base.tests.items() if t.split("::")[0] in relevant}, base.exit_code)
+
+        timeout = lambda: self.deadline.cap(self.settings.tests.timeout)  # noqa: E731 - the budget's time left
+        stages = [Stage("targeted", relevant, staged, timeout=timeout)] if relevant else []
+        stages.append(Stage("full", None, lambda _: baseline_future.result().report, timeout=timeout))
         with self.backend.create(f"refactor-{s.id}") as sb:
-            try:
-                sb.apply_patch(c.patch)
-            except PatchError as e:
-                return Verdict(s, "patch", c.patch, files, str(e))
-            relevant = relevant_tests(self.root, files)
-            if relevant:
-                self.emit(TestProgress(c.index, "targeted"))
-                quick = sb.run_tests(relevant, timeout=self.deadline.cap(self.settings.tests.timeout))
-                base = baseline_future.result()
-                chosen = {t: st for t, st in base.report.tests.items() if t.split("::")[0] in relevant}
-                broken = grade(TestReport(chosen, base.report.exit_code), quick).pass_to_fail
-                if broken or quick.timed_out:
-                    return self._failed_tests(verdict, quick, broken)
-            if self.deadline.expired():
+            trial = run_trial(sb, [c.patch], stages, self.emit, c.index, stop=self.deadline.expired)
+            if trial.patch_error:
+                return Verdict(s, "patch", c.patch, files, trial.patch_error)
+            if trial.last and not trial.last.passed:
+                return self._failed_tests(verdict, trial.last.report, trial.last.grade.pass_to_fail)
+            if trial.stopped:
                 return verdict
-            self.emit(TestProgress(c.index, "full"))
-            full = sb.run_tests(timeout=self.deadline.cap(self.settings.tests.timeout))
-            base = baseline_future.result()
-            g = grade(base.report, full)
-            self.emit(TestProgress(c.index, "full", full.summary.get("passed", 0), full.summary.get("failed", 0), True))
-            if g.pass_to_fail or full.timed_out:
-                return self._failed_tests(verdict, full, g.pass_to_fail)
+            base, g = baseline_future.result(), trial.last.grade
             if base.report.timed_out and not g.pass_to_pass:
                 if not self.deadline.expired():
                     verdict.status, verdict.detail = "untested", "the staged tree's own test run timed out"
@@ -198,7 +194,8 @@ class Verifier:
             new = self._new_findings(sb, c, base)
             if new:
                 return Verdict(s, "lint", c.patch, files, f"new linter finding: {new[0]}", new_findings=new)
-        return Verdict(s, VERIFIED, c.patch, files, f"{len(g.pass_to_pass)} tests still pass", tests_run=len(full.tests))
+        return Verdict(s, VERIFIED, c.patch, files, f"{len(g.pass_to_pass)} tests still pass",
+                       tests_run=len(trial.last.report.tests))
 
     def _failed_tests(self, verdict: Verdict, report: TestReport, broken: list[str]) -> Verdict:
         if broken:

@@ -32,7 +32,7 @@ def client_for(endpoint: ScriptedEndpoint, **settings) -> R1Client:
 def test_every_wire_form_gives_the_same_split(form, opener, stream):
     events = []
     with ScriptedEndpoint([TURN], reasoning_field=form, think_opener=opener) as ep:
-        result = client_for(ep).complete([ChatMessage("user", "fix it")], on_event=events.append, stream=stream)
+        result = client_for(ep).complete([ChatMessage(role="user", content="fix it")], on_event=events.append, stream=stream)
         sent = ep.requests[-1]
     (choice,) = result.choices
     assert (choice.reasoning, choice.answer, choice.finish_reason) == (REASONING, ANSWER, "stop")
@@ -50,7 +50,7 @@ def test_every_wire_form_gives_the_same_split(form, opener, stream):
 
 def test_reported_reasoning_tokens_are_used_as_given():
     with ScriptedEndpoint([TURN], report_reasoning_tokens=True) as ep:
-        result = client_for(ep).complete([ChatMessage("user", "fix it")])
+        result = client_for(ep).complete([ChatMessage(role="user", content="fix it")])
     assert result.usage.reasoning_tokens == len(tokenize(REASONING))
     assert result.usage.completion_tokens == len(tokenize(REASONING + ANSWER))
 
@@ -61,7 +61,7 @@ def test_n_choices_are_all_returned(stream):
                                                           ("think three", "answer three")])
     events = []
     with ScriptedEndpoint([turn]) as ep:
-        result = client_for(ep).complete([ChatMessage("user", "fix")], n=3, on_event=events.append, stream=stream)
+        result = client_for(ep).complete([ChatMessage(role="user", content="fix")], n=3, on_event=events.append, stream=stream)
         assert ep.requests[-1]["n"] == 3
     assert [(c.index, c.reasoning, c.answer) for c in result.choices] == [
         (0, "think one", "answer one"), (1, "think two", "answer two"), (2, "think three", "answer three")]
@@ -77,7 +77,7 @@ def test_original_r1_gets_no_system_prompt_and_never_its_reasoning_back():
         reply = client.complete(first).choices[0]
         # History holds the earlier turns without instructions, and of each reply its answer alone:
         # the reasoning was split off as it arrived.
-        history = [ChatMessage("user", "Issue: parse drops the sign."), ChatMessage("assistant", reply.answer)]
+        history = [ChatMessage(role="user", content="Issue: parse drops the sign."), ChatMessage(role="assistant", content=reply.answer)]
         second = client.build_messages("You fix bugs.", "Tests still fail: test_neg.", history)
         client.complete(second)
         sent_first, sent_second = (r["messages"] for r in ep.requests)
@@ -108,7 +108,7 @@ def test_a_stream_dropped_midway_is_retried_and_the_retry_announced():
     with ScriptedEndpoint([TURN]) as ep:
         ep.inject(Fault("drop", after_chunks=4))
         client = client_for(ep)
-        result = client.complete([ChatMessage("user", "fix it")], on_event=events.append)
+        result = client.complete([ChatMessage(role="user", content="fix it")], on_event=events.append)
         assert len(ep.requests) == 2 and ep.requests[0] == ep.requests[1]
     assert (result.choices[0].reasoning, result.choices[0].answer) == (REASONING, ANSWER)
     retry = [e for e in events if isinstance(e, Message)]
@@ -123,7 +123,7 @@ def test_drops_beyond_the_retries_end_in_one_line_endpoint_error():
     with ScriptedEndpoint([TURN]) as ep:
         ep.inject(Fault("drop", after_chunks=2, times=3))
         with pytest.raises(EndpointError, match=r"failed after 3 attempts: the stream broke off") as err:
-            client_for(ep, max_retries=2).complete([ChatMessage("user", "fix it")])
+            client_for(ep, max_retries=2).complete([ChatMessage(role="user", content="fix it")])
         assert len(ep.requests) == 3
     assert "\n" not in str(err.value)
 
@@ -131,7 +131,7 @@ def test_drops_beyond_the_retries_end_in_one_line_endpoint_error():
 def test_http_500_is_retried():
     with ScriptedEndpoint([TURN]) as ep:
         ep.inject(Fault("http_500", times=2))
-        result = client_for(ep, max_retries=2).complete([ChatMessage("user", "fix it")])
+        result = client_for(ep, max_retries=2).complete([ChatMessage(role="user", content="fix it")])
         assert len(ep.requests) == 3
     assert result.choices[0].answer == ANSWER
 
@@ -140,14 +140,14 @@ def test_a_stall_longer_than_the_idle_timeout_is_an_error_not_a_hang():
     with ScriptedEndpoint([TURN]) as ep:
         ep.inject(Fault("stall", after_chunks=3, seconds=3.0))
         with pytest.raises(EndpointError, match=r"sent nothing for 0.3s .*idle_timeout"):
-            client_for(ep, idle_timeout=0.3).complete([ChatMessage("user", "fix it")])
+            client_for(ep, idle_timeout=0.3).complete([ChatMessage(role="user", content="fix it")])
         assert len(ep.requests) == 1  # a stalled server is not hammered with retries
 
 
 def test_a_slow_first_token_within_the_idle_timeout_is_waited_for_and_timed():
     with ScriptedEndpoint([TURN]) as ep:
         ep.inject(Fault("slow_first_token", seconds=0.4))
-        result = client_for(ep, idle_timeout=2.0).complete([ChatMessage("user", "fix it")])
+        result = client_for(ep, idle_timeout=2.0).complete([ChatMessage(role="user", content="fix it")])
     assert result.choices[0].answer == ANSWER
     assert result.usage.ttft_s >= 0.4
 
@@ -159,7 +159,7 @@ def test_cancel_ends_a_stalled_call():
         threading.Timer(0.2, cancel.set).start()
         started = time.monotonic()
         with pytest.raises(CallCancelled):
-            client_for(ep, idle_timeout=30.0).complete([ChatMessage("user", "fix it")], cancel=cancel)
+            client_for(ep, idle_timeout=30.0).complete([ChatMessage(role="user", content="fix it")], cancel=cancel)
     assert time.monotonic() - started < 10  # it did not wait for the stall to end
 
 
@@ -193,7 +193,7 @@ def test_an_endpoint_that_ignores_n_still_yields_n_choices(stream):
     turns = [ScriptedTurn(reasoning=f"idea {i}", answer=f"answer {i}") for i in range(3)]
     events = []
     with ScriptedEndpoint(turns, ignores_n=True) as ep:
-        result = client_for(ep).complete([ChatMessage("user", "fix it")], n=3, on_event=events.append, stream=stream)
+        result = client_for(ep).complete([ChatMessage(role="user", content="fix it")], n=3, on_event=events.append, stream=stream)
         asked = [r.get("n") for r in ep.requests]
     assert [c.index for c in result.choices] == [0, 1, 2]
     assert sorted(c.answer for c in result.choices) == ["answer 0", "answer 1", "answer 2"]
@@ -209,7 +209,7 @@ def test_a_prompt_over_the_context_length_gives_one_line_with_sizes():
 
     with ScriptedEndpoint([TURN], max_context=50) as ep:
         with pytest.raises(PromptTooLongError) as info:
-            client_for(ep, max_tokens=40).complete([ChatMessage("user", "word " * 30)])
+            client_for(ep, max_tokens=40).complete([ChatMessage(role="user", content="word " * 30)])
         assert len(ep.requests) == 1  # not retried
     message = str(info.value)
     assert "\n" not in message and "limit of 50 tokens" in message and "31 tokens and max_tokens is 40" in message
@@ -219,9 +219,9 @@ def test_an_answer_quoting_the_think_tag_goes_back_unchanged():
     answer = 'Fix: TAG = "</think>" in parse.py, then the rest of the answer.'
     with ScriptedEndpoint([ScriptedTurn(reasoning="r", answer=answer), TURN]) as ep:
         client = client_for(ep)
-        first = client.complete([ChatMessage("user", "fix it")]).choices[0]
+        first = client.complete([ChatMessage(role="user", content="fix it")]).choices[0]
         assert first.answer == answer
-        history = [ChatMessage("user", "fix it"), ChatMessage("assistant", first.answer)]
+        history = [ChatMessage(role="user", content="fix it"), ChatMessage(role="assistant", content=first.answer)]
         client.complete(client.build_messages("", "again", history))
         sent = ep.requests[-1]["messages"]
     assert sent[1] == {"role": "assistant", "content": answer}

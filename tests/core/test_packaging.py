@@ -1,8 +1,8 @@
 """The wheel, an editable install and the source tree all offer the same r1agent package.
 
-setuptools maps the top-level folders agent/, tools/, sandbox/ and tui/ onto r1agent.*; these
-tests build and install a copy of the checkout for real, so a subpackage or a data file that
-the mapping misses fails here rather than on a user's machine.
+pyproject lists the packages by hand (data folders among them); these tests build and install a
+copy of the checkout for real, so a subpackage or a data file that the list misses fails here
+rather than on a user's machine, and so does a setuptools warning on a user's first install.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-PACKAGE_DIRS: dict[str, str] = PYPROJECT["tool"]["setuptools"]["package-dir"]
 
 # Run inside an interpreter: import every module the wheel has, report where each came from,
 # and list what the package exposes beyond them (walking each directory once).
@@ -28,9 +27,8 @@ WALK = """
 import importlib, importlib.resources, json, os, pkgutil, sys
 expected, data = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 files = {name: importlib.import_module(name).__file__ for name in expected}
-# The mapped folders are found by import, not by listing r1agent's own folder: seed them.
 seen_dirs, found = set(), set()
-todo = ["r1agent"] + [n for n in expected if n.count(".") == 1 and hasattr(sys.modules[n], "__path__")]
+todo = ["r1agent"]
 while todo:
     package = importlib.import_module(todo.pop())
     found.add(package.__name__)
@@ -79,17 +77,16 @@ def wheel(source_copy, tmp_path_factory) -> Path:
 
 
 def _source_packages(copy: Path) -> dict[str, Path]:
-    """Every package in the source tree, by import name: each mapped folder and the subfolders
-    reached through __init__.py files (a folder of data, like a demo repo, is not a package)."""
+    """Every package in the source tree, by import name: r1agent/ and the subfolders reached
+    through __init__.py files (a folder of data, like a demo repo, is not a package)."""
     found: dict[str, Path] = {}
-    for name, folder in PACKAGE_DIRS.items():
-        todo = [(name, copy / folder)]
-        while todo:
-            dotted, path = todo.pop()
-            if not (path / "__init__.py").is_file() or dotted in found:
-                continue
-            found[dotted] = path
-            todo += [(f"{dotted}.{sub.name}", sub) for sub in path.iterdir() if sub.is_dir() and sub.name.isidentifier()]
+    todo = [("r1agent", copy / "r1agent")]
+    while todo:
+        dotted, path = todo.pop()
+        if not (path / "__init__.py").is_file() or dotted in found:
+            continue
+        found[dotted] = path
+        todo += [(f"{dotted}.{sub.name}", sub) for sub in path.iterdir() if sub.is_dir() and sub.name.isidentifier()]
     return found
 
 
@@ -152,12 +149,15 @@ def installs(source_copy, wheel, tmp_path_factory) -> dict[str, dict]:
     modules, data = _wheel_modules(names), _wheel_package_data(names)
     where = tmp_path_factory.mktemp("venvs")
     editable_python = _fresh_venv(where / "editable")
-    _run(sys.executable, "-m", "pip", "--python", editable_python, "install", "-q", "--no-deps",
-         "--no-build-isolation", "-e", source_copy)
+    editable = subprocess.run([sys.executable, "-m", "pip", "--python", str(editable_python), "install", "-q",
+                               "--no-deps", "--no-build-isolation", "-e", str(source_copy)],
+                              capture_output=True, text=True, timeout=600)
+    assert editable.returncode == 0, editable.stderr[-3000:]
     installed_python = _fresh_venv(where / "installed")
     _run(sys.executable, "-m", "pip", "--python", installed_python, "install", "-q", "--no-deps", wheel)
     return {
         "wheel": {"found": sorted(modules), "root": where / "installed"},
+        "editable install output": editable.stdout + editable.stderr,
         "editable": _walk(editable_python, modules, data, cwd=where),
         "installed": _walk(installed_python, modules, data, cwd=where),
         "source tree": _walk(Path(sys.executable), modules, data, cwd=source_copy),
@@ -172,8 +172,8 @@ def test_editable_wheel_and_source_runs_import_every_module_and_data_file(instal
         assert all(found["data"].values()), (kind, [k for k, ok in found["data"].items() if not ok])
         assert modules <= set(found["found"]), (kind, modules - set(found["found"]))
     # Each came from where it should: the checkout for editable and source runs, site-packages for the wheel.
-    assert installs["editable"]["files"]["r1agent.agent"] == str(source_copy / "agent" / "__init__.py")
-    assert installs["source tree"]["files"]["r1agent.tools"] == str(source_copy / "tools" / "__init__.py")
+    assert installs["editable"]["files"]["r1agent.agent"] == str(source_copy / "r1agent" / "agent" / "__init__.py")
+    assert installs["source tree"]["files"]["r1agent.tools"] == str(source_copy / "r1agent" / "tools" / "__init__.py")
     assert installs["installed"]["files"]["r1agent.agent"].startswith(str(installs["wheel"]["root"]))
 
 
@@ -182,3 +182,11 @@ def test_editable_and_source_runs_expose_nothing_beyond_the_wheel(installs):
     assert set(installs["installed"]["found"]) == modules
     for kind in ("editable", "source tree"):
         assert set(installs[kind]["found"]) == modules, (kind, set(installs[kind]["found"]) - modules)
+
+
+def test_an_editable_install_prints_no_setuptools_warning(installs):
+    """A user's first `pip install -e .` is quiet: no license table, no undeclared data folders, no
+    editable-finder notice. (pip's own notes about this machine's package indexes are not setuptools'.)"""
+    output = installs["editable install output"]
+    noise = [line for line in output.splitlines() if "Warning" in line or line.strip() == "!!"]
+    assert noise == [], output[-3000:]

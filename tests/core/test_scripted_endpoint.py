@@ -37,11 +37,11 @@ def test_turns_are_served_in_order_and_by_match():
              ScriptedTurn("rm", "matched", match=r"(?i)traceback")]
     with ScriptedEndpoint(turns) as ep:
         client = client_for(ep)
-        answers = [client.complete([ChatMessage("user", text)]).choices[0].answer
+        answers = [client.complete([ChatMessage(role="user", content=text)]).choices[0].answer
                    for text in ("hello", "Here is a Traceback", "again", "traceback again")]
         assert answers == ["first", "matched", "second", "matched"]
         with pytest.raises(EndpointError, match="script is exhausted after 2 turns"):
-            client.complete([ChatMessage("user", "one more")])
+            client.complete([ChatMessage(role="user", content="one more")])
 
 
 def test_a_responder_answers_from_the_whole_conversation_before_the_script():
@@ -51,9 +51,9 @@ def test_a_responder_answers_from_the_whole_conversation_before_the_script():
 
     with ScriptedEndpoint([ScriptedTurn("r", "scripted")], responder=responder) as ep:
         client = client_for(ep)
-        first = [ChatMessage("user", "ISSUE-7 parse fails")]
-        follow_up = [*first, ChatMessage("assistant", "x"), ChatMessage("user", "Tests still fail.")]
-        answers = [client.complete(m).choices[0].answer for m in (first, follow_up, [ChatMessage("user", "hi")])]
+        first = [ChatMessage(role="user", content="ISSUE-7 parse fails")]
+        follow_up = [*first, ChatMessage(role="assistant", content="x"), ChatMessage(role="user", content="Tests still fail.")]
+        answers = [client.complete(m).choices[0].answer for m in (first, follow_up, [ChatMessage(role="user", content="hi")])]
     assert answers == ["answer to ISSUE-7 parse fails", "answer to ISSUE-7 parse fails", "scripted"]
 
 
@@ -61,11 +61,11 @@ def test_prefix_cache_counters_count_shared_prompt_prefixes_in_tokens():
     turns = [ScriptedTurn("r", "first answer"), ScriptedTurn("r", "second answer"), ScriptedTurn("r", "third")]
     with ScriptedEndpoint(turns) as ep:
         client = client_for(ep)
-        first = [ChatMessage("user", "Fix the sign bug in parse.py, please.")]
+        first = [ChatMessage(role="user", content="Fix the sign bug in parse.py, please.")]
         client.complete(first)
-        follow_up = [*first, ChatMessage("assistant", "first answer"), ChatMessage("user", "Tests still fail.")]
+        follow_up = [*first, ChatMessage(role="assistant", content="first answer"), ChatMessage(role="user", content="Tests still fail.")]
         client.complete(follow_up)
-        client.complete([ChatMessage("user", "Something else entirely.")])
+        client.complete([ChatMessage(role="user", content="Something else entirely.")])
         got = samples(ep)
         sizes = [len(prompt_tokens(r["messages"])) for r in ep.requests]
     # The follow-up extends the first prompt; the third shares only the chat template's "<|user|>".
@@ -87,7 +87,7 @@ def test_requests_that_overlap_each_get_the_next_turn():
         got: list[str] = []
 
         def ask(k: int) -> None:
-            reply = client_for(ep).complete([ChatMessage("user", f"question {k}")])
+            reply = client_for(ep).complete([ChatMessage(role="user", content=f"question {k}")])
             with lock:
                 got.append(reply.choices[0].answer)
 

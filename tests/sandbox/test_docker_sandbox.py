@@ -144,3 +144,35 @@ def test_memory_and_pid_limits_are_applied_inside_the_container(docker_backend):
         ).stdout
     assert int(pids) == 256
     assert int(memory) == 512 * 1024 * 1024
+
+
+def test_a_trial_runs_its_stages_in_order_and_stops_at_the_first_that_fails(docker_backend, fix_add):
+    from r1agent.sandbox.report import TestReport
+    from r1agent.sandbox.trial import Stage, run_trial
+
+    asked: list[list[str]] = []
+
+    def baseline_of_what_ran(report: TestReport) -> TestReport:
+        asked.append(sorted(report.tests))
+        return TestReport({t: "passed" for t in report.tests if "test_add" not in t}, 1)
+
+    targeted = Stage("targeted", ["tests/test_calc.py::test_add"], targets=["tests/test_calc.py::test_add"])
+    full = Stage("full", None, baseline_of_what_ran)
+    events: list = []
+    with docker_backend.create("trial-fixed") as sb:
+        trial = run_trial(sb, [fix_add], [targeted, full], events.append, index=3)
+    assert trial.passed and [r.stage.name for r in trial.results] == ["targeted", "full"]
+    assert trial.results[0].grade.fail_to_pass == ["tests/test_calc.py::test_add"]
+    assert "tests/test_calc.py::test_mul" in trial.last.grade.pass_to_pass and len(asked) == 1
+    assert [(e.candidate, e.stage, e.done) for e in events] == [(3, "targeted", False), (3, "targeted", True),
+                                                                (3, "full", False), (3, "full", True)]
+    with docker_backend.create("trial-unfixed") as sb:
+        trial = run_trial(sb, [], [targeted, full])
+    assert not trial.passed and [r.stage.name for r in trial.results] == ["targeted"]
+    assert trial.last.grade.still_failing == ["tests/test_calc.py::test_add"] and len(asked) == 1
+    with docker_backend.create("trial-bad-patch") as sb:
+        trial = run_trial(sb, [fix_add.replace("a - b", "a * b")], [targeted, full])
+    assert trial.patch_error and not trial.results and not trial.passed
+    with docker_backend.create("trial-stopped") as sb:
+        trial = run_trial(sb, [fix_add], [targeted, full], stop=lambda: True)
+    assert trial.stopped and not trial.results and not trial.passed

@@ -81,3 +81,19 @@ def test_report_summary_counts_statuses_and_serialises():
     assert report.summary["passed"] == 1 and report.summary["failed"] == 1 and report.summary["total"] == 3
     assert '"t::b": "failed"' in report.to_json()
     assert not report.all_passed
+
+
+def test_a_file_target_passes_when_its_tests_pass_and_none_fails():
+    nothing = _report()
+    assert grade(nothing, _report(f__a="passed", f__b="skipped"), ["f"]).resolved
+    assert not grade(nothing, _report(f__a="passed", f__b="failed"), ["f"]).resolved
+    assert not grade(nothing, _report(f__a="skipped"), ["f"]).resolved  # nothing ran
+    assert grade(nothing, _report(g__a="passed"), ["f"]).still_failing == ["f"]  # no test of it ran
+
+
+def test_explicit_targets_still_credit_baseline_failures_that_now_pass():
+    baseline = _report(t__a="failed", t__old="failed", t__c="passed")
+    g = grade(baseline, _report(t__a="passed", t__old="passed", t__c="passed"), ["t::a"])
+    assert (g.fail_to_pass, g.still_failing, g.resolved) == (["t::a", "t::old"], [], True)
+    g = grade(baseline, _report(t__a="passed", t__old="failed", t__c="passed"), ["t::a"])
+    assert g.resolved  # a test failing before is not demanded when targets are named

@@ -130,9 +130,9 @@ def _feedback(i: int) -> str:
 
 def test_older_test_output_is_trimmed_first_and_the_pack_never():
     pack = "CONTEXT " * 400
-    msgs = [ChatMessage("user", pack)]
+    msgs = [ChatMessage(role="user", content=pack)]
     for i in range(3):
-        msgs += [ChatMessage("assistant", f"answer {i}: " + "edit " * 80), ChatMessage("user", _feedback(i))]
+        msgs += [ChatMessage(role="assistant", content=f"answer {i}: " + "edit " * 80), ChatMessage(role="user", content=_feedback(i))]
     full = sum(estimate_tokens(m.content) for m in msgs)
     budget = full - 2 * estimate_tokens(_feedback(0)) // 3
     fitted = fit_messages(msgs, budget, estimate_tokens)

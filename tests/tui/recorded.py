@@ -3,7 +3,7 @@ for deterministic snapshots: no clock, no temporary paths, no live model."""
 
 from __future__ import annotations
 
-from r1agent.agent.state import Candidate, FixState, TestOutcome, TokenUsage
+from r1agent.agent.state import Candidate, FixState, TokenUsage
 from r1agent.events import (
     AnswerDelta,
     CandidateVerdict,
@@ -14,6 +14,7 @@ from r1agent.events import (
     SandboxStarted,
     TestProgress,
 )
+from r1agent.sandbox.report import TestReport
 from r1agent.scripted import tokenize
 
 ISSUE = "merge_ranges does not merge ranges that touch: [(1, 3), (3, 5)] should give [(1, 5)]"
@@ -98,9 +99,9 @@ def final_state(repo: str = "/repo") -> FixState:
         usage=TokenUsage(prompt=1412, completion=236, reasoning=128, calls=1),
         candidates=[
             Candidate(round=1, index=0, answer=ANSWER, patch=PATCH, files=["ranges/merge.py"], status="verified",
-                      fail_to_pass=[TEST], report=TestOutcome(tests=tests, output_tail="6 passed in 0.04s")),
+                      fail_to_pass=[TEST], report=TestReport(tests=tests, exit_code=0, output_tail="6 passed in 0.04s")),
             Candidate(round=1, index=1, answer=ANSWER, patch=PATCH.replace("<= merged[-1][1]", "<= merged[-1][0]"),
                       files=["ranges/merge.py"], status="failed", still_failing=[TEST],
-                      report=TestOutcome(tests=failed, output_tail=OUTPUT)),
+                      report=TestReport(tests=failed, exit_code=1, output_tail=OUTPUT)),
         ],
     )

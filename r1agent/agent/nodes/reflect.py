@@ -4,10 +4,11 @@ conversation (never rewriting earlier turns, never including reasoning)."""
 from __future__ import annotations
 
 from r1agent.events import Phase
+from r1agent.llm import ChatMessage
 
 from ..judges import refusal_feedback
 from ..prompting import render, tail
-from ..state import Candidate, FixState, Turn
+from ..state import Candidate, FixState
 from .common import AgentRuntime, emitter
 
 
@@ -30,6 +31,7 @@ def reflect(state: FixState, runtime: AgentRuntime) -> dict:
     ranked = sorted(this_round, key=lambda c: (c.status == "malformed", len(c.pass_to_fail), len(c.still_failing), c.index))
     best = ranked[0]
     emitter(runtime)(Phase("reflect", f"feeding back the failures of candidate {best.key}"))
-    turns = [Turn(role="assistant", content=best.answer), Turn(role="user", content=feedback_for(best, ranked[1:]))]
+    turns = [ChatMessage(role="assistant", content=best.answer),
+             ChatMessage(role="user", content=feedback_for(best, ranked[1:]))]
     carry = best.applied_text if best.status == "malformed" else ""
     return {"conversation": state.conversation + turns, "carry": carry}

@@ -8,10 +8,9 @@ import threading
 from langgraph.runtime import Runtime
 
 from r1agent.events import Event, EventSink
-from r1agent.sandbox import TestReport
 
 from ..services import Services
-from ..state import Candidate, TestOutcome
+from ..state import Candidate
 
 AgentRuntime = Runtime[Services]
 
@@ -28,13 +27,6 @@ def emitter(runtime: AgentRuntime) -> EventSink:
             context.run(write, event)
 
     return emit
-
-
-def outcome(report: TestReport) -> TestOutcome:
-    return TestOutcome(
-        tests=dict(report.tests), exit_code=report.exit_code,
-        output_tail=report.output_tail, duration_s=report.duration_s,
-    )
 
 
 def failing(tests: dict[str, str]) -> list[str]:
@@ -55,19 +47,12 @@ def ask_model(runtime: AgentRuntime, state, messages: list, n: int, purpose: str
     completion = svc.model.complete(messages, n=n, on_event=emit, cancel=svc.cancel)
     u = completion.usage
     svc.record("model_call", {
-        "purpose": purpose, "round": state.round, "messages": [m.__dict__ for m in messages],
+        "purpose": purpose, "round": state.round, "messages": [m.model_dump() for m in messages],
         "choices": [{"reasoning": c.reasoning, "answer": c.answer, "finish_reason": c.finish_reason}
                     for c in completion.choices],
         "usage": u.__dict__,
     })
     return completion, state.usage.add(u.prompt_tokens, u.completion_tokens, u.reasoning_tokens)
-
-
-def chat_messages(turns) -> list:
-    """State turns back into the client's message type."""
-    from r1agent.llm import ChatMessage
-
-    return [ChatMessage(role=t.role, content=t.content) for t in turns]
 
 
 def same_as(cand: Candidate, twin: Candidate) -> Candidate:

@@ -7,21 +7,18 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from r1agent.events import CandidateVerdict, EditsParsed, Message, Phase, SandboxStarted, TestProgress
-from r1agent.sandbox import PatchError, TestReport, grade
+from r1agent.events import CandidateVerdict, EditsParsed, Message, Phase, SandboxStarted
+from r1agent.sandbox import TestReport
+from r1agent.sandbox.grading import matching
+from r1agent.sandbox.trial import NOTHING_BEFORE, Stage, run_trial
 from r1agent.tools.edits import apply_answer
 
 from ..baseline_runs import BaselineRuns, index_graph
 from ..judges import refusal_feedback, without_judges
-from ..state import Candidate, FixState, TestOutcome
-from ..targets import matching, unmet
-from .common import AgentRuntime, emitter, failing, outcome, same_as
+from ..state import Candidate, FixState
+from .common import AgentRuntime, emitter, same_as
 
 _COMMIT_LINE = re.compile(r"^\s*\**commit\**\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
-
-
-def _counts(tests: dict[str, str]) -> tuple[int, int]:
-    return sum(s == "passed" for s in tests.values()), len(failing(tests))
 
 
 def prepare_candidate(state: FixState, cand: Candidate, emit) -> Candidate:
@@ -51,59 +48,49 @@ def prepare_candidate(state: FixState, cand: Candidate, emit) -> Candidate:
 
 def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
                   baseline_runs: BaselineRuns | None = None) -> Candidate:
-    """Runs in a worker thread; ``emit`` must come from the node's own thread. With ``baseline_runs``
-    (tests.scope=related) the candidate runs its target tests and the tests related to its changes,
-    graded against the baseline of the same selection; else the full suite."""
+    """Runs in a worker thread; ``emit`` must come from the node's own thread. The target tests first;
+    then, with ``baseline_runs`` (tests.scope=related), the tests related to its changes, graded against
+    the baseline of the same selection; else the full suite against the full baseline."""
     svc = runtime.context
     cand = cand.model_copy()
+    targets = state.target_tests
+    stages = [Stage("targeted", targets, targets=targets)] if targets else []
+    selection = baseline_runs.selection(cand.files) if baseline_runs else []
+    if selection:
+        def related_baseline(_: TestReport) -> TestReport:
+            known = baseline_runs.ensure(selection)  # a test missing from the candidate's run fails
+            return TestReport({t: s for item in selection for t, s in matching(item, known).items()}, 1)
+        stages.append(Stage("related", selection, related_baseline, targets))
+    elif baseline_runs:
+        stages.append(Stage("full", None, lambda _: TestReport(baseline_runs.ensure_full(), 1), targets))
+    else:
+        stages.append(Stage("full", None, state.baseline or NOTHING_BEFORE, targets))
     with svc.sandbox.create(f"{state.run_id}-{cand.key}") as sb:
         emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
-        try:
-            if state.repro_patch:
-                sb.apply_patch(state.repro_patch)
-            sb.apply_patch(cand.patch)
-        except PatchError as e:
-            cand.status, cand.edit_feedback = "malformed", f"The patch did not apply: {e}"
-            emit(CandidateVerdict(cand.index, cand.status, summary=str(e)))
-            return cand
-        if state.target_tests:
-            emit(TestProgress(cand.index, "targeted"))
-            targeted = sb.run_tests(state.target_tests)
-            cand.test_seconds += targeted.duration_s
-            emit(TestProgress(cand.index, "targeted", *_counts(targeted.tests), done=True))
-            if unmet(state.target_tests, targeted.tests):
-                cand.report, cand.status = outcome(targeted), "failed"
-                cand.still_failing = unmet(state.target_tests, targeted.tests)
-                emit(CandidateVerdict(cand.index, "failed", summary=f"targeted tests fail: {', '.join(cand.still_failing)}"))
-                return cand
-        selection = baseline_runs.selection(cand.files) if baseline_runs else []
-        stage = "related" if selection else "full"
-        emit(TestProgress(cand.index, stage))
-        full = sb.run_tests(selection or None)
-        cand.test_seconds += full.duration_s
-        emit(TestProgress(cand.index, stage, *_counts(full.tests), done=True))
+        patches = [state.repro_patch, cand.patch] if state.repro_patch else [cand.patch]
+        trial = run_trial(sb, patches, stages, emit, cand.index)
+    if trial.patch_error:
+        cand.status, cand.edit_feedback = "malformed", f"The patch did not apply: {trial.patch_error}"
+        emit(CandidateVerdict(cand.index, cand.status, summary=trial.patch_error))
+        return cand
+    last = trial.last
+    cand.test_seconds += trial.test_seconds
+    cand.report, g = last.report, last.grade
+    if last.stage.name == "targeted" and not last.passed:
+        cand.status, cand.still_failing = "failed", g.still_failing or list(targets)
+        emit(CandidateVerdict(cand.index, "failed", summary=f"targeted tests fail: {', '.join(cand.still_failing)}"))
+        return cand
     if selection:
-        total = len(baseline_runs.all_test_files)
-        emit(Message(f"candidate {cand.key}: ran {len(full.tests)} tests of {len(selection)} selected test file(s) "
-                     f"or test(s), related to {', '.join(cand.files)}; {max(0, total - len(selection))} other test "
-                     f"file(s) not run"))
-        known = baseline_runs.ensure(selection)  # graded on its selection; a test missing from its run fails
-        base_tests = {t: s for item in selection for t, s in matching(item, known).items()}
-    elif baseline_runs:
-        base_tests = baseline_runs.ensure_full()
-    else:
-        base_tests = (state.baseline or TestOutcome()).tests
-    g = grade(TestReport(tests=base_tests, exit_code=1), full)
-    cand.report = outcome(full)
-    cand.pass_to_fail = sorted(g.pass_to_fail)
-    cand.still_failing = unmet(state.target_tests, full.tests)
-    cand.fail_to_pass = sorted(set(g.fail_to_pass) | {t for t in state.target_tests if t not in cand.still_failing})
+        emit(Message(f"candidate {cand.key}: ran {len(last.report.tests)} tests of {len(selection)} selected test "
+                     f"file(s) or test(s), related to {', '.join(cand.files)}; "
+                     f"{max(0, len(baseline_runs.all_test_files) - len(selection))} other test file(s) not run"))
+    cand.pass_to_fail, cand.still_failing, cand.fail_to_pass = g.pass_to_fail, g.still_failing, g.fail_to_pass
     if cand.pass_to_fail:
         cand.status = "regressed"
     elif cand.still_failing:
         cand.status = "failed"
     else:
-        cand.status = "verified" if state.target_tests else "plausible"
+        cand.status = "verified" if targets else "plausible"
     emit(CandidateVerdict(cand.index, cand.status, tuple(cand.fail_to_pass), tuple(cand.pass_to_fail)))
     return cand
 
@@ -141,5 +128,5 @@ def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
         svc.record("candidate", c.model_dump())
     update: dict = {"candidates": [by_key.get(c.key, c) for c in state.candidates]}
     if runs is not None:
-        update |= {"baseline": TestOutcome(tests=runs.tests, exit_code=1), "baseline_covered": sorted(runs.covered)}
+        update |= {"baseline": TestReport(tests=runs.tests, exit_code=1), "baseline_covered": sorted(runs.covered)}
     return update

@@ -17,15 +17,17 @@ from langgraph.types import Command
 from r1agent.diffs import diffstat
 from r1agent.errors import InputError
 from r1agent.events import AnswerDelta, Event, ReasoningDelta
+from r1agent.llm import ChatMessage
+from r1agent.sandbox.report import TestReport
 from r1agent.settings import Settings
 
 from .graph import build_graph
 from .prompting import render
 from .records import RunLog, RunMeta, new_run_id, read_meta, runs_dir, write_meta
 from .services import Services
-from .state import Candidate, FixState, HandoffRequest, TestOutcome, TokenUsage, Turn
+from .state import Candidate, FixState, HandoffRequest, TokenUsage
 
-_STATE_TYPES = [FixState, Candidate, HandoffRequest, TestOutcome, TokenUsage, Turn]
+_STATE_TYPES = [FixState, Candidate, HandoffRequest, TokenUsage, ChatMessage, TestReport]
 Decide = Callable[[dict], Any]
 
 
@@ -148,8 +150,8 @@ class FixRun:
         base = freeze_base(self.services.sandbox, self.services.run_dir / f"base-{state.round}")
         turns = list(state.conversation)
         if state.winner:
-            turns.append(Turn(role="assistant", content=state.best().answer))
-        turns.append(Turn(role="user", content=render("follow_up.j2", text=text.strip())))
+            turns.append(ChatMessage(role="assistant", content=state.best().answer))
+        turns.append(ChatMessage(role="user", content=render("follow_up.j2", text=text.strip())))
         self.graph.update_state(self.config, {
             "conversation": turns, "base_dir": str(base), "rounds_start": state.round, "winner": None,
             "stop_reason": "", "decision": None, "exit_code": None, "result": "", "started_at": time.time(),

@@ -11,7 +11,7 @@ from r1agent.tools.edits import FORMAT_PROMPT
 from r1agent.tools.tokens import estimate_tokens
 
 from ..prompting import render
-from ..state import FixState, Turn
+from ..state import FixState
 from .common import AgentRuntime, emitter
 
 
@@ -69,5 +69,5 @@ def localize(state: FixState, runtime: AgentRuntime) -> dict:
         "instructions": prompt.instructions,
         "context": prompt.context,
         "context_files": files,
-        "conversation": [Turn(role=m.role, content=m.content) for m in messages],
+        "conversation": messages,
     }

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from r1agent.diffs import changed_lines
 from r1agent.events import Message, Phase
-from r1agent.sandbox import TestReport, grade
+from r1agent.sandbox import PatchError, TestReport
+from r1agent.sandbox.trial import Stage, Trial, run_trial
 
 from ..related import test_files
-from ..state import Candidate, FixState, TestOutcome
-from .common import AgentRuntime, emitter, outcome, same_as
+from ..state import Candidate, FixState
+from .common import AgentRuntime, emitter, same_as
 
 
 def pick(candidates: list[Candidate], no_targets: bool = False) -> Candidate | None:
@@ -39,11 +40,19 @@ def exhausted_budget(state: FixState, budget) -> str:
     return ""
 
 
-def _full_run(svc, name: str, patches: list[str], timeout: float):
+def _baseline_run(svc, name: str, patches: list[str], timeout: float) -> TestReport:
     with svc.sandbox.create(name) as sb:
         for patch in patches:
             sb.apply_patch(patch)
         return sb.run_tests(None, timeout=timeout)
+
+
+def _trial(svc, name: str, patches: list[str], stage: Stage) -> Trial:
+    with svc.sandbox.create(name) as sb:
+        trial = run_trial(sb, patches, [stage])
+    if trial.patch_error:
+        raise PatchError(trial.patch_error)
+    return trial
 
 
 def full_suite_estimate(state: FixState, winner: Candidate) -> float | None:
@@ -55,7 +64,7 @@ def full_suite_estimate(state: FixState, winner: Candidate) -> float | None:
     return winner.test_seconds * len(test_files(Path(state.base_dir))) / len(ran)
 
 
-def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[Candidate, TestOutcome | None]:
+def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[Candidate, TestReport | None]:
     """The full suite, once, for the candidate about to be handed off (tests.scope=related), against the
     full suite on the unchanged code, both in parallel; a regression there demotes the candidate. A suite
     longer than tests.confirm_seconds is skipped, and said so."""
@@ -69,19 +78,20 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
         return winner, None
     emit(Phase("confirm", f"running the full suite for candidate {winner.key} (at most {budget:g} s)"))
     with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
-        base = None if state.full_baseline else pool.submit(_full_run, svc, f"{state.run_id}-full-baseline", repro, budget)
-        mine = pool.submit(_full_run, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], budget)
-        full_baseline = state.full_baseline or outcome(base.result())
-        report = mine.result()
-    if report.timed_out or (base is not None and base.result().timed_out):
+        base = None if state.full_baseline else \
+            pool.submit(_baseline_run, svc, f"{state.run_id}-full-baseline", repro, budget)
+        stage = Stage("full", None, lambda _: base.result() if base else state.full_baseline, (), budget)
+        trial = pool.submit(_trial, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], stage).result()
+        full_baseline = base.result() if base else state.full_baseline
+    report, g = trial.last.report, trial.last.grade
+    if report.timed_out or full_baseline.timed_out:
         emit(Message(f"full suite skipped: it does not finish within tests.confirm_seconds ({budget:g} s); "
                      f"candidate {winner.key} stands on its target and related tests", level="warning"))
         return winner, None
-    g = grade(TestReport(tests=full_baseline.tests, exit_code=1), report)
     winner = winner.model_copy()
     winner.test_seconds += report.duration_s
     if g.pass_to_fail:
-        winner.status, winner.pass_to_fail, winner.report = "regressed", sorted(g.pass_to_fail), outcome(report)
+        winner.status, winner.pass_to_fail, winner.report = "regressed", g.pass_to_fail, report
         emit(Message(f"candidate {winner.key} breaks {len(g.pass_to_fail)} test(s) of the full suite: "
                      f"{', '.join(g.pass_to_fail[:5])}", level="warning"))
     else:

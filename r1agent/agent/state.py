@@ -6,23 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from r1agent.llm import ChatMessage
+from r1agent.sandbox.report import TestReport
+
 CandidateStatus = Literal["pending", "verified", "plausible", "failed", "regressed", "malformed"]
-
-
-class Turn(BaseModel):
-    """One conversation turn as sent to R1. Reasoning never appears here."""
-
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-class TestOutcome(BaseModel):
-    """A sandbox test run, reduced to what selection and feedback need."""
-
-    tests: dict[str, str] = Field(default_factory=dict)
-    exit_code: int = 0
-    output_tail: str = ""
-    duration_s: float = 0.0
 
 
 class Candidate(BaseModel):
@@ -42,7 +29,7 @@ class Candidate(BaseModel):
     fail_to_pass: list[str] = Field(default_factory=list)
     pass_to_fail: list[str] = Field(default_factory=list)
     still_failing: list[str] = Field(default_factory=list)
-    report: TestOutcome | None = None
+    report: TestReport | None = None
     test_seconds: float = 0.0  # time inside test runs (targeted + full), for the harness benchmark
     commit_message: str = ""
 
@@ -94,16 +81,16 @@ class FixState(BaseModel):
 
     base_dir: str = ""
     head_commit: str = ""
-    baseline: TestOutcome | None = None
+    baseline: TestReport | None = None
     baseline_covered: list[str] = Field(default_factory=list)  # tests/files the baseline has run (scope=related)
-    full_baseline: TestOutcome | None = None  # the whole suite on the unchanged code, for the confirmation
+    full_baseline: TestReport | None = None  # the whole suite on the unchanged code, for the confirmation
     repro_patch: str = ""
     repro_test: str = ""
 
     instructions: str = ""
     context: str = ""  # the stable first-turn text: repo map, files, issue
     context_files: list[str] = Field(default_factory=list)
-    conversation: list[Turn] = Field(default_factory=list)
+    conversation: list[ChatMessage] = Field(default_factory=list)  # as sent; reasoning never here
     carry: str = ""  # edit blocks the feedback told R1 not to resend; prepended to each new answer
     round: int = 0
     rounds_start: int = 0  # the round a follow-up began at: budgets count from here

@@ -16,7 +16,7 @@ from r1agent.tools.git import head_commit, open_repo
 from ..baseline_runs import NOT_RUNNABLE
 from ..prompting import tail
 from ..state import FixState
-from .common import AgentRuntime, emitter, failing, outcome
+from .common import AgentRuntime, emitter, failing
 
 
 def freeze_base(sandbox, dest: Path) -> Path:
@@ -57,8 +57,8 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
                "running the test suite on the unchanged code"))
     with svc.sandbox.create(f"{state.run_id}-baseline") as sb:
         report = sb.run_tests(state.target_tests if related else None)
-        baseline = outcome(report)
-        svc.record("baseline", baseline.model_dump())
+        baseline = report
+        svc.record("baseline", report.to_dict())
         broken = why_unusable(report, svc.settings.tests.timeout, expected=state.target_tests if related else [])
         if broken:
             raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
