@@ -10,7 +10,7 @@ from pathlib import Path
 from r1agent.events import CandidateVerdict, EditsParsed, Message, Phase, SandboxStarted
 from r1agent.sandbox import TestReport
 from r1agent.sandbox.grading import matching
-from r1agent.sandbox.trial import NOTHING_BEFORE, Stage, run_trial
+from r1agent.sandbox.trial import NOTHING_BEFORE, Stage, Trial, run_trial
 from r1agent.tools.edits import apply_answer
 
 from ..baseline_runs import BaselineRuns, index_graph
@@ -50,25 +50,34 @@ def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
                   baseline_runs: BaselineRuns | None = None) -> Candidate:
     """Runs in a worker thread; ``emit`` must come from the node's own thread. The target tests first;
     then, with ``baseline_runs`` (tests.scope=related), the tests related to its changes, graded against
-    the baseline of the same selection; else the full suite against the full baseline."""
+    the baseline of the same selection; else the full suite against the full baseline. A baseline still
+    to be run is run between the two, in no candidate's sandbox: a candidate never holds a sandbox while
+    it waits for another (batch bounds how many run at once)."""
     svc = runtime.context
     cand = cand.model_copy()
     targets = state.target_tests
-    stages = [Stage("targeted", targets, targets=targets)] if targets else []
+    patches = [state.repro_patch, cand.patch] if state.repro_patch else [cand.patch]
+    opened: list[str] = []
+
+    def trial_of(*stages: Stage) -> Trial:
+        with svc.sandbox.create(f"{state.run_id}-{cand.key}" + ("-related" if opened else "")) as sb:
+            if not opened:
+                emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
+            opened.append(getattr(sb, "name", cand.key))
+            return run_trial(sb, patches, stages, emit, cand.index)
+
     selection = baseline_runs.selection(cand.files) if baseline_runs else []
-    if selection:
-        def related_baseline(_: TestReport) -> TestReport:
-            known = baseline_runs.ensure(selection)  # a test missing from the candidate's run fails
-            return TestReport({t: s for item in selection for t, s in matching(item, known).items()}, 1)
-        stages.append(Stage("related", selection, related_baseline, targets))
-    elif baseline_runs:
-        stages.append(Stage("full", None, lambda _: TestReport(baseline_runs.ensure_full(), 1), targets))
+    targeted = [Stage("targeted", targets, targets=targets)] if targets else []
+    if baseline_runs is None:
+        trial = trial_of(*targeted, Stage("full", None, state.baseline or NOTHING_BEFORE, targets))
     else:
-        stages.append(Stage("full", None, state.baseline or NOTHING_BEFORE, targets))
-    with svc.sandbox.create(f"{state.run_id}-{cand.key}") as sb:
-        emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
-        patches = [state.repro_patch, cand.patch] if state.repro_patch else [cand.patch]
-        trial = run_trial(sb, patches, stages, emit, cand.index)
+        trial = trial_of(*targeted) if targeted else Trial()
+        if trial.passed:
+            cand.test_seconds += trial.test_seconds
+            known = baseline_runs.ensure(selection) if selection else baseline_runs.ensure_full()
+            # graded on its selection: a test of it missing from the candidate's run fails
+            base = {t: s for item in selection for t, s in matching(item, known).items()} if selection else known
+            trial = trial_of(Stage("related" if selection else "full", selection or None, TestReport(base, 1), targets))
     if trial.patch_error:
         cand.status, cand.edit_feedback = "malformed", f"The patch did not apply: {trial.patch_error}"
         emit(CandidateVerdict(cand.index, cand.status, summary=trial.patch_error))

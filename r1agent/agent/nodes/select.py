@@ -10,7 +10,7 @@ from pathlib import Path
 
 from r1agent.diffs import changed_lines
 from r1agent.events import Message, Phase
-from r1agent.sandbox import PatchError, TestReport
+from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.sandbox.trial import Stage, Trial, run_trial
 
 from ..related import test_files
@@ -80,10 +80,12 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
     with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
         base = None if state.full_baseline else \
             pool.submit(_baseline_run, svc, f"{state.run_id}-full-baseline", repro, budget)
-        stage = Stage("full", None, lambda _: base.result() if base else state.full_baseline, (), budget)
+        # Graded once both are done: neither holds a sandbox while it waits for the other.
+        stage = Stage("full", None, timeout=budget)
         trial = pool.submit(_trial, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], stage).result()
         full_baseline = base.result() if base else state.full_baseline
-    report, g = trial.last.report, trial.last.grade
+    report = trial.last.report
+    g = grade(full_baseline, report)
     if report.timed_out or full_baseline.timed_out:
         emit(Message(f"full suite skipped: it does not finish within tests.confirm_seconds ({budget:g} s); "
                      f"candidate {winner.key} stands on its target and related tests", level="warning"))
