@@ -1,7 +1,7 @@
 """Build r1agent's repo map in a fresh process and print JSON timings (used by bench_repomap.py).
 
 The clock starts after imports, as in aider_repomap_driver.py, so both sides time the same work:
-list files, bring the cache up to date, rank, and render the map (or reuse the stored one).
+list files, bring the cache up to date, rank, and render the map.
 """
 
 import json
@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from r1agent.settings import Settings
-from r1agent.tools.index import load_snapshot, update_index
-from r1agent.tools.repomap import map_of_index, render_map
+from r1agent.tools.index import update_index
+from r1agent.tools.repomap import map_of_index
 
 
 def cpu_seconds():
@@ -22,17 +22,12 @@ def cpu_seconds():
 
 
 root, cache, budget = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-rerank = sys.argv[4:] == ["--rerank"]  # rank and render even when a stored map would answer
 start = time.perf_counter()
 cpu_start = cpu_seconds()
 settings = Settings(cache_dir=cache)
 # build_repo_map's two steps, so the report of what was re-parsed is at hand.
 report = update_index(root, settings)
-if rerank:
-    snap = load_snapshot(root, settings)
-    result = render_map(snap.columns, budget=budget, graph=snap.graph)
-else:
-    result = map_of_index(root, settings, budget=budget)
+result = map_of_index(root, settings, budget=budget)
 seconds = time.perf_counter() - start
 cpu = cpu_seconds() - cpu_start
 print(json.dumps({

@@ -15,23 +15,17 @@ import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import openai
 from pydantic import BaseModel, ValidationError
 
 from r1agent.errors import EndpointError, PromptTooLongError
 from r1agent.events import AnswerDelta, EventSink, Message, ModelCallDone, ReasoningDelta, ignore
+from r1agent.messages import ChatMessage, build_messages
 from r1agent.profiles import PROFILES, ModelProfile
 from r1agent.reasoning import Piece, ReasoningSplitter
 from r1agent.settings import EndpointSettings
-
-
-class ChatMessage(BaseModel, frozen=True):
-    """One message as sent to R1; the agent's conversation is a list of these. Reasoning never appears here."""
-
-    role: Literal["system", "user", "assistant"]
-    content: str
 
 
 @dataclass(frozen=True)
@@ -158,23 +152,7 @@ class R1Client:
     def build_messages(
         self, instructions: str, prompt: str, history: Sequence[ChatMessage] = ()
     ) -> list[ChatMessage]:
-        """Instructions as a system prompt if the profile takes one, else in the first user turn.
-
-        ``history`` holds the earlier user/assistant turns without instructions; an assistant turn is
-        its answer alone, sent as it is, so a follow-up only appends to the earlier prompt.
-        """
-        turns = list(history)
-        for m in turns:
-            if m.role not in ("user", "assistant"):
-                raise ValueError(f"history holds a {m.role!r} turn; only user and assistant turns belong there")
-        turns.append(ChatMessage(role="user", content=prompt))
-        if not instructions:
-            return turns
-        if self.profile.system_prompt:
-            return [ChatMessage(role="system", content=instructions), *turns]
-        first = next(i for i, m in enumerate(turns) if m.role == "user")
-        turns[first] = ChatMessage(role="user", content=f"{instructions}\n\n{turns[first].content}")
-        return turns
+        return build_messages(self.profile, instructions, prompt, history)
 
     # --- completions -------------------------------------------------------------------------
 

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+
+from r1agent.events import EventSink
+from r1agent.settings import Settings
+from r1agent.tools.edits import FORMAT_PROMPT
+from r1agent.tools.tokens import estimate_tokens
 
 PROMPTS = Path(__file__).parent / "prompts"
 FEEDBACK_TAIL_CHARS = 1500
@@ -78,3 +84,38 @@ def fit_messages(messages: Sequence, budget: int, count) -> list:
             "after the completion cap; lower context.file_tokens or context.map_tokens, or budget.rounds"
         )
     return out
+
+
+@dataclass
+class FirstPrompt:
+    """The first request's parts: what `r1agent context` prints and what the localize node sends."""
+
+    instructions: str
+    context: str  # repo map, code, issue, target tests
+    request: str  # the context followed by the request to write edits
+    pack: object  # r1agent.tools.context.ContextPack
+
+    def parts(self) -> dict[str, int]:
+        """Estimated tokens of each part of the prompt."""
+        out = {"instructions": estimate_tokens(self.instructions), "map": estimate_tokens(self.pack.repo_map)}
+        out |= {f"file {f.path}": f.tokens for f in self.pack.files}
+        out["rest"] = estimate_tokens(self.request) - out["map"] - sum(f.tokens for f in self.pack.files)
+        return out
+
+
+def first_prompt(
+    repo: Path, issue: str, settings: Settings, *, target_tests: list[str], pinned: list[str], build_context,
+    on_event: EventSink,
+) -> FirstPrompt:
+    """Build the pack within the model's budget (its context, less the completion cap and the feedback
+    reserve, less the instructions and the issue), then render the first prompt from it."""
+    from r1agent.tools.context import fit_budget
+
+    instructions = render("instructions.j2", edit_format=FORMAT_PROMPT)
+    fixed = render("context.j2", repo_map="", files=[], issue=issue.strip(), target_tests=target_tests)
+    map_tokens, file_tokens = fit_budget(settings, estimate_tokens(instructions + fixed + render("propose.j2")))
+    pack = build_context(repo, issue, settings, map_tokens=map_tokens, file_tokens=file_tokens, pinned=pinned,
+                         on_event=on_event)
+    context = render("context.j2", repo_map=pack.repo_map, files=pack.files, issue=issue.strip(),
+                     target_tests=target_tests)
+    return FirstPrompt(instructions, context, context + "\n" + render("propose.j2"), pack)

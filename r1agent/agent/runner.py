@@ -17,7 +17,7 @@ from langgraph.types import Command
 from r1agent.diffs import diffstat
 from r1agent.errors import InputError
 from r1agent.events import AnswerDelta, Event, ReasoningDelta
-from r1agent.llm import ChatMessage
+from r1agent.messages import ChatMessage
 from r1agent.sandbox.report import TestReport
 from r1agent.settings import Settings
 

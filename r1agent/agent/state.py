@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from r1agent.llm import ChatMessage
+from r1agent.messages import ChatMessage
 from r1agent.sandbox.report import TestReport
 
 CandidateStatus = Literal["pending", "verified", "plausible", "failed", "regressed", "malformed"]

@@ -20,8 +20,9 @@ from r1agent.issue_input import resolve_issue
 def context_command(app, issue, issue_file, tests, as_json) -> None:
     """Show the first prompt `r1agent fix` would send for this issue: the repo map, each file whole or as
     excerpts, the issue, with token counts per part (estimated for DeepSeek's tokenizer)."""
-    from r1agent.agent.nodes.localize import first_prompt
-    from r1agent.llm import R1Client
+    from r1agent.agent.prompting import first_prompt
+    from r1agent.messages import build_messages
+    from r1agent.profiles import PROFILES
     from r1agent.progress_bar import progress_bar
     from r1agent.tools.context import build_context_pack, prompt_budget
     from r1agent.tools.files import repo_root
@@ -34,7 +35,7 @@ def context_command(app, issue, issue_file, tests, as_json) -> None:
     with progress_bar() as on_event:
         prompt = first_prompt(root, text, settings, target_tests=list(tests), pinned=pinned,
                               build_context=build_context_pack, on_event=on_event)
-    messages = R1Client(settings.endpoint).build_messages(prompt.instructions, prompt.request)
+    messages = build_messages(PROFILES[settings.endpoint.profile], prompt.instructions, prompt.request)
     total = sum(estimate_tokens(m.content) for m in messages)
     pack = prompt.pack
     if as_json:

@@ -79,51 +79,12 @@ _SECRET = _one_regex(SECRET_PATTERNS)
 _GENERATED = _one_regex(GENERATED_PATTERNS)
 
 
-@dataclass(frozen=True)
-class _NameTest:
-    """Shell patterns sorted into plain string tests (exact, suffix, prefix, infix), which beat one big
-    regex by far; a pre-filter, so patterns of any other shape simply pass everything on."""
-
-    exact: frozenset[str]
-    suffixes: tuple[str, ...]
-    prefixes: tuple[str, ...]
-    infixes: tuple[str, ...]
-    other: bool
-
-    @classmethod
-    def of(cls, patterns: tuple[str, ...]) -> _NameTest:
-        exact, suffixes, prefixes, infixes, other = set(), [], [], [], False
-        for p in patterns:
-            inner = p.strip("*")
-            if any(c in inner for c in "*?["):
-                other = True
-            elif p == inner:
-                exact.add(p)
-            elif p == "*" + inner + "*":
-                infixes.append(inner)
-            elif p == "*" + inner:
-                suffixes.append(inner)
-            elif p == inner + "*":
-                prefixes.append(inner)
-        return cls(frozenset(exact), tuple(suffixes), tuple(prefixes), tuple(infixes), other)
-
-    def may_match(self, name: str) -> bool:
-        return (self.other or name in self.exact or name.endswith(self.suffixes) or name.startswith(self.prefixes)
-                or any(i in name for i in self.infixes))
-
-
-_MAYBE_SKIPPED_NAME = _NameTest.of(SECRET_PATTERNS + GENERATED_PATTERNS)
-
-
 def is_secret(path: str) -> bool:
     return _SECRET.match(PurePosixPath(path).name) is not None
 
 
 def _skip_reason_by_name(path: str) -> str | None:
     parts = path.split("/")
-    if len(parts) <= MAX_PATH_DEPTH and not _MAYBE_SKIPPED_NAME.may_match(parts[-1]) \
-            and VENDORED_DIRS.isdisjoint(parts[:-1]):
-        return None  # the common case, decided without the regexes
     if _SECRET.match(parts[-1]):
         return "secret"
     if len(parts) > MAX_PATH_DEPTH:

@@ -1,22 +1,20 @@
 """The persistent symbol index: one SQLite file per repository under the cache dir.
 
-A file is re-parsed only when its content hash changes; a matching (mtime, size) skips even the read.
-Parsing runs in a process pool over bounded chunks, so huge repositories neither exhaust memory nor hang.
-Every parsed file is also kept in columns (see columns.py), a snapshot file that loads far faster than
-the rows and is updated by splicing in the changed files.
+Each file's row holds what its parse found (definitions, reference counts, identifier words). A file
+is re-parsed only when its content hash changes; a matching (mtime, size) skips even the read.
+Parsing runs in a process pool over bounded chunks, so huge repositories neither exhaust memory nor
+hang. A run reads every row back and builds the graph and the ranking in memory (see columns.py).
 """
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import json
+import marshal
 import os
-import pickle
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -24,19 +22,21 @@ from pathlib import Path
 
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
-from r1agent.tools import columns as columns_module
-from r1agent.tools import mapped
-from r1agent.tools import names as names_module
-from r1agent.tools import strings as strings_module
-from r1agent.tools.columns import Columns
+from r1agent.tools.columns import (
+    Columns,
+    DefinitionColumns,
+    ReferenceColumns,
+    definition_columns,
+    definitions_of,
+    reference_columns,
+)
 from r1agent.tools.files import FileListing, Skip, check_content, list_files, repo_root
 from r1agent.tools.graph import RefGraph, link
 from r1agent.tools.languages import language_for
-from r1agent.tools.reparse import parse_edited
-from r1agent.tools.symbols import Block, Definition, parse_source
+from r1agent.tools.symbols import Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = "10"
+SCHEMA_VERSION = f"13-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -44,13 +44,10 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
-    lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs TEXT NOT NULL, refs TEXT NOT NULL,
-    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''
+    lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs BLOB NOT NULL, refs BLOB NOT NULL,
+    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs: marshal data
 );
-CREATE TABLE IF NOT EXISTS blocks (path TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rendered (key TEXT PRIMARY KEY, snapshot TEXT NOT NULL, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS memo (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 
@@ -93,9 +90,8 @@ def _is_damage(error: sqlite3.DatabaseError) -> bool:
 
 def _discard(db: Path) -> None:
     """Delete a damaged index and everything beside it; it is only a cache of the work tree."""
-    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm"), _snapshot_path(db)):
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
         path.unlink(missing_ok=True)
-    _recent.pop(db, None)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -128,132 +124,31 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _snapshot_path(db: Path) -> Path:
-    return db.with_suffix(".columns.pickle")
-
-
-def _record_from_row(path: str, lang: str, defs: str, refs: str, err: int) -> FileRecord:
-    return FileRecord(path, lang, [Definition(*d) for d in json.loads(defs)], json.loads(refs), bool(err))
-
-
 class Snapshot:
-    """Every parsed file in columns; the records and the def/ref graph are built on first use."""
+    """Every parsed file as the index stores it (path order); records, columns and graph built on first use."""
 
-    def __init__(self, columns: Columns) -> None:
-        self.columns = columns
+    def __init__(self, rows: list[tuple[str, str, DefinitionColumns, ReferenceColumns, bool]]) -> None:
+        self.rows = rows
 
     @cached_property
     def records(self) -> dict[str, FileRecord]:
         """By path, in path order."""
-        return self.columns.records()
+        return {path: FileRecord(path, lang, definitions_of(defs), dict(zip(*refs, strict=True)), err)
+                for path, lang, defs, refs, err in self.rows}
+
+    @cached_property
+    def columns(self) -> Columns:
+        return Columns.from_rows([row[:4] for row in self.rows])
 
     @cached_property
     def graph(self) -> RefGraph:
         return link(self.columns)
 
 
-# A snapshot written by other column code (or other name flags) is rebuilt from the rows, never misread.
-_SNAPSHOT_VERSION = hashlib.sha256(SCHEMA_VERSION.encode() + b"".join(
-    Path(m.__file__).read_bytes() for m in (columns_module, mapped, names_module, strings_module)
-    if m.__file__)).hexdigest()[:16]
-
-# Meta keys: 'snapshot' names the index's current contents (every change of records gives a new name);
-# 'columns' names the contents the columns file holds; 'pending' lists the paths changed since that file
-# was written, whose rows are applied when it is loaded. A small change so writes only its own rows.
-PENDING_MAX = 64
-
-# The last snapshot this process read or wrote (its name and contents), so an update followed by a load
-# unpickles nothing.
-_recent: dict[Path, tuple[str, Snapshot]] = {}
-
-
-def _load(path: Path) -> object:
-    # Unpickling builds many small strings; the cycle collector has nothing to find among them.
-    gc.disable()
-    try:
-        return mapped.load(path)
-    finally:
-        gc.enable()
-
-
-def _meta(conn: sqlite3.Connection, key: str) -> str:
-    """A meta value written by this version of the snapshot code, else ""."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-    return row[0] if row is not None and row[0].startswith(_SNAPSHOT_VERSION) else ""
-
-
-def _pending(conn: sqlite3.Connection) -> list[str]:
-    row = conn.execute("SELECT value FROM meta WHERE key = 'pending'").fetchone()
-    return json.loads(row[0]) if row is not None else []
-
-
-def _new_name() -> str:
-    return f"{_SNAPSHOT_VERSION}-{os.urandom(8).hex()}"
-
-
-def _mark_changed(conn: sqlite3.Connection, paths: Iterable[str]) -> None:
-    """Record changed files in the transaction that writes their rows, so a crash cannot split the two."""
-    pending = sorted(set(_pending(conn)).union(paths))
-    conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                     [("pending", json.dumps(pending)), ("snapshot", _new_name())])
-
-
-def _remember(db: Path, name: str, snap: Snapshot) -> Snapshot:
-    _recent.clear()
-    _recent[db] = (name, snap)
-    return snap
-
-
-def _write_columns(conn: sqlite3.Connection, db: Path, columns: Columns, contents: str) -> Snapshot:
-    """Persist the columns whole, folding in every pending change (after a first build or many changes).
-
-    ``contents`` names the index state the columns hold. Should another process have changed the index
-    meanwhile, the file is not claimed as current, so the next load rebuilds from the rows, never misses one.
-    """
-    name = _new_name()
-    mapped.dump((name, columns), _snapshot_path(db))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        if _meta(conn, "snapshot") == contents:
-            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                             [("snapshot", name), ("columns", name), ("pending", "[]")])
-    finally:
-        conn.commit()
-    return _remember(db, name, Snapshot(columns))
-
-
-def _read_snapshot(conn: sqlite3.Connection, db: Path) -> Snapshot:
-    """The index's current contents: from memory, from the columns file plus pending rows, or from all rows."""
-    name = _meta(conn, "snapshot")
-    if name and db in _recent and _recent[db][0] == name:
-        return _recent[db][1]
-    try:
-        stored, columns = _load(_snapshot_path(db))
-        if name and stored == _meta(conn, "columns") and isinstance(columns, Columns):
-            pending = _pending(conn)
-            if pending:
-                rows = _rows(conn, "SELECT path, lang, defs, refs, syntax_errors FROM files "
-                                   "WHERE skip = '' AND path IN ({})", pending)
-                found = {r[0]: _record_from_row(*r) for r in rows}
-                columns = columns.updated({p: found.get(p) for p in pending})
-            return _remember(db, name, Snapshot(columns))
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
-        pass  # missing or torn: the SQLite rows are the source of truth
-    return _write_columns(conn, db, _columns_from_rows(conn), name)
-
-
-def _columns_from_rows(conn: sqlite3.Connection) -> Columns:
-    """Every parsed file's row, decoded one at a time into the columns (no list of records is held)."""
-    # In path order (SQLite compares UTF-8 bytes: code point order, as Python sorts), so nothing is reordered.
-    rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
-    return Columns.from_records(_record_from_row(*r) for r in rows)
-
-
 @dataclass(frozen=True)
 class _Job:
     path: str
     old_hash: str | None
-    last_parse: tuple[str, str, str] | None = None  # the row's definitions, blocks and words, when worth reusing
 
 
 @dataclass(frozen=True)
@@ -266,11 +161,9 @@ class _Outcome:
     size: int = 0
     row: tuple | None = None
     skip: str | None = None
-    blocks: str = "[]"  # the parse's blocks (see reparse.py), kept apart from the row
 
 
-def _encode_defs(defs: list[Definition]) -> str:
-    return json.dumps([list(d) for d in defs])
+_NONE, _NOTHING = marshal.dumps(definition_columns([])), marshal.dumps(reference_columns({}))
 
 
 def _process_one(root: str, job: _Job) -> _Outcome:
@@ -292,26 +185,21 @@ def _process_one(root: str, job: _Job) -> _Outcome:
             reason = "not utf-8"
     if reason:
         # Kept as a row too, so an unchanged skipped file is not read again on the next run.
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, "", reason)
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     spec = language_for(job.path)
     try:
-        if job.last_parse:
-            defs, blocks, words = job.last_parse
-            parsed = parse_edited(data, spec, [Block(*b) for b in json.loads(blocks)],
-                                  [Definition(*d) for d in json.loads(defs)], words.split())
-        else:
-            parsed = parse_source(data, spec)
+        parsed = parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
         reason = f"unparseable: {type(e).__name__}"
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, "[]", "{}", "", reason)
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, "", reason)
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     row = (
         job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
-        _encode_defs(parsed.definitions), json.dumps(parsed.references, sort_keys=True),
+        marshal.dumps(definition_columns(parsed.definitions)), marshal.dumps(reference_columns(parsed.references)),
         " ".join(parsed.identifiers), "",
     )
-    return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, blocks=json.dumps(parsed.blocks))
+    return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
 
 
 def _process_chunk(root: str, jobs: list[_Job]) -> list[_Outcome]:
@@ -369,20 +257,11 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
         gone = [p for p in known if p not in listing.stats]
         moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
         # The old hash decides whether a file whose stat moved really changed; only those rows are read.
-        # A few edited files (parsed in this process) bring their last parse too: see reparse.py.
-        last = "defs, value, idents" if len(moved) < INLINE_BELOW else "NULL, NULL, NULL"
-        rows = _rows(conn, f"SELECT path, hash, {last} FROM files LEFT JOIN blocks USING (path) WHERE path IN ({{}})",
-                     [p for p in moved if p in known])
-        old = {p: (h, (d, b, w) if d is not None else None) for p, h, d, b, w in rows}
-        jobs = [_Job(p, *old.get(p, (None, None))) for p in sorted(moved)]
+        old = dict(_rows(conn, "SELECT path, hash FROM files WHERE path IN ({})", [p for p in moved if p in known]))
+        jobs = [_Job(p, old.get(p)) for p in sorted(moved)]
         status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
-        changed: dict[str, FileRecord | None] = {p: None for p in gone}
-        before = _meta(conn, "snapshot")
-        first_build = all(row[1] for row in known.values())  # no parsed file yet
         if jobs or gone:
-            # A first build reads its rows back at the end instead of holding every record meanwhile.
-            _apply_jobs(conn, root, jobs, gone, workers, report, status, changed, on_event,
-                        keep_records=not first_build)
+            _apply_jobs(conn, root, jobs, gone, workers, report, status, on_event)
         # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
         report.skipped += [Skip(p, st[0]) for p, st in status.items() if st[0]]
         report.skipped.sort(key=lambda s: s.path)
@@ -392,29 +271,11 @@ def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: 
                 conn.execute("DELETE FROM skipped")
                 conn.executemany("INSERT INTO skipped VALUES (?, ?)", skips)
         report.removed = len(gone)
-        if changed:
-            _follow_changes(conn, db, before, changed, first_build=first_build)
         report.files = sum(1 for st in status.values() if not st[0])
         report.syntax_errors = sum(1 for st in status.values() if st[1])
     finally:
         conn.close()
     return report
-
-
-def _follow_changes(
-    conn: sqlite3.Connection, db: Path, before: str, changed: dict[str, FileRecord | None], *, first_build: bool,
-) -> None:
-    """Bring the snapshot up to the rows just written; the columns file is rewritten only now and then."""
-    now = _meta(conn, "snapshot")
-    if first_build:
-        _write_columns(conn, db, _columns_from_rows(conn), now)
-        return
-    if db in _recent and _recent[db][0] == before:  # a long-lived process: apply the change in memory
-        snap = _remember(db, now, Snapshot(_recent[db][1].columns.updated(changed)))
-    else:
-        snap = _read_snapshot(conn, db)  # the stored columns with the pending rows applied
-    if len(_pending(conn)) > PENDING_MAX:
-        _write_columns(conn, db, snap.columns, now)
 
 
 def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500) -> Iterator[tuple]:
@@ -425,19 +286,15 @@ def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500)
 
 
 def _delete_rows(conn: sqlite3.Connection, paths: list[str]) -> None:
-    """Forget files: their rows, and the blocks kept beside them."""
-    for table in ("files", "blocks"):
-        conn.executemany(f"DELETE FROM {table} WHERE path = ?", [(p,) for p in paths])
+    conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
 
 
 def _apply_jobs(
     conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
-    status: dict[str, tuple[str, int]], changed: dict[str, FileRecord | None], on_event: EventSink, *,
-    keep_records: bool = True,
+    status: dict[str, tuple[str, int]], on_event: EventSink,
 ) -> None:
     """Read (and parse when the hash moved) each job's file, writing its row in one transaction.
-
-    Each changed path lands in ``changed``, with its new record when ``keep_records`` (else None)."""
+"""
     done = 0
     with conn:
         _delete_rows(conn, gone)
@@ -450,28 +307,23 @@ def _apply_jobs(
                 elif o.row is None:  # vanished or unreadable between listing and reading
                     _delete_rows(conn, [o.path])
                     status.pop(o.path, None)
-                    changed[o.path] = None
                 else:
                     if not o.skip:
                         report.parsed.append(o.path)
                     conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
-                    conn.execute("INSERT OR REPLACE INTO blocks VALUES (?, ?)", (o.path, o.blocks))
                     row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
                     status[o.path] = (row[9], row[5])
-                    changed[o.path] = _record_from_row(row[0], row[4], row[6], row[7], row[5]) \
-                        if keep_records and not o.skip else None
             done += len(outcomes)
             on_event(Progress("indexing", done, len(jobs)))
-        if changed:
-            _mark_changed(conn, changed)
 
 
 def load_snapshot(repo: Path, settings: Settings) -> Snapshot:
-    """The repo's records and graph as of the last ``update_index``."""
-    db = db_path(repo_root(repo), settings)
-    conn = _connect(db)
+    """The repo's records as of the last ``update_index``; the columns and graph follow from them."""
+    conn = _connect(db_path(repo_root(repo), settings))
     try:
-        return _read_snapshot(conn, db)
+        rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
+        # In path order (SQLite compares UTF-8 bytes: code point order, as Python sorts).
+        return Snapshot([(p, lang, marshal.loads(d), marshal.loads(r), bool(e)) for p, lang, d, r, e in rows])
     finally:
         conn.close()
 
@@ -487,45 +339,5 @@ def load_terms(repo: Path, settings: Settings) -> dict[str, list[str]]:
     try:
         rows = conn.execute("SELECT path, idents FROM files WHERE skip = '' ORDER BY path")
         return {p: terms_of_identifiers(idents.split()) for p, idents in rows}
-    finally:
-        conn.close()
-
-
-MEMO_MAX = 16  # results kept; a repo's recent graphs and the requests made of them
-
-
-class Memo:
-    """Results of pure computations over the index (PageRank vectors), kept by a digest of their inputs,
-    so they survive any edit that leaves the inputs alone. The newest ``MEMO_MAX`` are kept."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def get(self, key: str) -> bytes | None:
-        row = self._conn.execute("SELECT value FROM memo WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def put(self, key: str, value: bytes) -> None:
-        with self._conn:  # a replaced row gets a new rowid: rowids order the entries by age
-            self._conn.execute("INSERT OR REPLACE INTO memo VALUES (?, ?)", (key, value))
-            self._conn.execute("DELETE FROM memo WHERE rowid <= (SELECT max(rowid) FROM memo) - ?", (MEMO_MAX,))
-
-
-def rendered(repo: Path, settings: Settings, key: str, render: Callable[[Snapshot, Memo], str]) -> str:
-    """The rendering (say, a repo map) stored under ``key`` for the index's current contents, else
-    ``render`` of its snapshot, stored for next time; renderings of older contents are dropped."""
-    db = db_path(repo_root(repo), settings)
-    conn = _connect(db)
-    try:
-        name = _meta(conn, "snapshot")
-        row = conn.execute("SELECT value FROM rendered WHERE key = ? AND snapshot = ?", (key, name)).fetchone()
-        if name and row:
-            return row[0]
-        value = render(_read_snapshot(conn, db), Memo(conn))
-        name = _meta(conn, "snapshot")  # reading may have rebuilt the snapshot under a new name
-        with conn:
-            conn.execute("DELETE FROM rendered WHERE snapshot != ?", (name,))
-            conn.execute("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", (key, name, value))
-        return value
     finally:
         conn.close()

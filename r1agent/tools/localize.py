@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -78,8 +79,10 @@ def _is_peripheral(path: str) -> bool:
     return parts[-1] in _PERIPHERAL_FILES or not _PERIPHERAL_DIRS.isdisjoint(parts[:-1])
 
 
-def _path_terms(path: str) -> list[str]:
-    return [t for part in path.replace(".", "/").split("/") for t in [part.lower(), *split_identifier(part)] if len(t) > 1]
+@lru_cache(maxsize=1 << 14)
+def _path_terms(path: str) -> tuple[str, ...]:
+    return tuple(t for part in path.replace(".", "/").split("/") for t in [part.lower(), *split_identifier(part)]
+                 if len(t) > 1)
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
@@ -100,7 +103,7 @@ def rank_files(
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
-    docs = [file_terms.get(p, []) + _path_terms(p) * 3 for p in paths]
+    docs = [[*file_terms.get(p, []), *_path_terms(p) * 3] for p in paths]
     file_bm25 = _scaled(np.asarray(BM25Okapi(docs).get_scores(query))) if query else np.zeros(n)
 
     sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]

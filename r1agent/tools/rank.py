@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Protocol
-
 import numpy as np
 
 from r1agent.tools.graph import RefGraph, run_starts
@@ -15,26 +11,10 @@ DAMPING = 0.85
 # rendered on four repos (164 to 2,073 files, nine languages) were the same as with 1e-10, which took
 # twice the steps; the first differences came at 1e-4.
 TOLERANCE = 1e-6
-# Memoized ranks are keyed by this file's code too: a changed walk must never hand back the old one's ranks.
-_CODE = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).digest()
-
-
-class Memo(Protocol):
-    """Where earlier results wait, by a digest of their inputs (see index.Memo)."""
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def put(self, key: str, value: bytes) -> None: ...
-
-
 def pagerank(
-    graph: RefGraph, personal: dict[str, float] | None = None, iterations: int = 60, memo: Memo | None = None,
+    graph: RefGraph, personal: dict[str, float] | None = None, iterations: int = 60,
 ) -> np.ndarray:
-    """Stationary rank of each file; the random walk restarts at ``personal`` files (else anywhere).
-
-    With a ``memo``, a graph and restart seen before give back the stored result, bit for bit. Most edits
-    leave the graph as it was (a changed body calls the same names), so the walk runs again only when
-    an edit changes which names a file uses or defines."""
+    """Stationary rank of each file; the random walk restarts at ``personal`` files (else anywhere)."""
     n = len(graph.paths)
     if n == 0:
         return np.zeros(0)
@@ -46,15 +26,6 @@ def pagerank(
     if restart.sum() == 0:
         restart[:] = 1.0
     restart /= restart.sum()
-    key = ""
-    if memo is not None:  # keyed by the edges as linked, so a hit skips merging them too
-        digest = hashlib.blake2b(_CODE + np.int64(iterations).tobytes(), digest_size=16)
-        for part in (graph.src, graph.dst, graph.weight, restart):
-            digest.update(part.tobytes())
-        key = "pagerank:" + digest.hexdigest()
-        stored = memo.get(key)
-        if stored is not None:
-            return np.frombuffer(stored, dtype=np.float64).copy()
     src, dst, w = _merged_edges(graph, n)
     out = np.bincount(src, weights=w, minlength=n)
     share = DAMPING * w / out[src] if len(w) else w
@@ -69,8 +40,6 @@ def pagerank(
         rank = new
         if done:
             break
-    if memo is not None:
-        memo.put(key, rank.tobytes())
     return rank
 
 

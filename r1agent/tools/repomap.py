@@ -6,31 +6,23 @@ and the request, so identical inputs give byte-identical maps (a stable prompt p
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from r1agent.events import EventSink, ignore
 from r1agent.settings import Settings
-from r1agent.tools import graph, mentions, rank, tokens
 from r1agent.tools.columns import Columns
 from r1agent.tools.graph import RefGraph, boost, link
-from r1agent.tools.index import Snapshot, rendered, update_index
+from r1agent.tools.index import load_snapshot, update_index
 from r1agent.tools.mentions import find_mentions, match_path
-from r1agent.tools.rank import Memo, pagerank, rank_definitions
+from r1agent.tools.rank import pagerank, rank_definitions
 from r1agent.tools.tokens import estimate_tokens
 
-# A stored map is reused only when the code that renders maps is the same as when it was stored.
-_RENDER_VERSION = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (graph, mentions, rank, tokens) if m.__file__) + Path(__file__).read_bytes()
-).hexdigest()[:16]
 _MENTION_BOOST = 10.0
 _FOCUS_BOOST = 3.0
-
 
 @dataclass(frozen=True)
 class RepoMap:
@@ -73,17 +65,16 @@ def personalization(cols: Columns, focus: Iterable[str], issue_text: str) -> tup
 
 def render_map(
     cols: Columns, *, budget: int, focus: Iterable[str] = (), issue_text: str = "",
-    exclude: Iterable[str] = (), graph: RefGraph | None = None, memo: Memo | None = None,
+    exclude: Iterable[str] = (), graph: RefGraph | None = None,
 ) -> RepoMap:
     """Pick definitions in rank order while they fit ``budget`` tokens, then print them grouped by file.
 
-    ``graph`` is the columns' linked graph when the caller has it (an index snapshot keeps one);
-    ``memo`` keeps file ranks between runs (see rank.pagerank).
+    ``graph`` is the columns' linked graph when the caller has it (an index snapshot keeps one).
     """
     focus = list(focus)
     personal, idents = personalization(cols, focus, issue_text)
     graph = boost(graph if graph is not None else link(cols), idents)
-    file_rank = pagerank(graph, personal, memo=memo)
+    file_rank = pagerank(graph, personal)
     def_rank = rank_definitions(graph, file_rank)
 
     def_file = graph.def_file
@@ -171,23 +162,7 @@ def map_of_index(
     repo: Path, settings: Settings, *, budget: int, focus: Iterable[str] = (), issue_text: str = "",
     exclude: Iterable[str] = (),
 ) -> RepoMap:
-    """The map of the index as ``update_index`` left it.
-
-    A map is a pure function of the index contents and the request, so an unchanged repo reprints the
-    map stored by the last identical request instead of ranking again.
-    """
-    focus, exclude = list(focus), sorted(set(exclude))
-    key = hashlib.sha256(json.dumps([_RENDER_VERSION, budget, focus, issue_text, exclude]).encode()).hexdigest()
-
-    made: list[RepoMap] = []  # the map, when this call renders it instead of reading it back
-
-    def render(snap: Snapshot, memo: Memo) -> str:
-        made.append(render_map(snap.columns, budget=budget, focus=focus, issue_text=issue_text, exclude=exclude,
-                               graph=snap.graph, memo=memo))
-        return json.dumps(asdict(made[0]))
-
-    stored = rendered(repo, settings, key, render)
-    if made:
-        return made[0]
-    fields = json.loads(stored)
-    return RepoMap(fields["text"], fields["tokens"], tuple(fields["files"]), fields["definitions"])
+    """The map of the index as ``update_index`` left it."""
+    snap = load_snapshot(repo, settings)
+    return render_map(snap.columns, budget=budget, focus=list(focus), issue_text=issue_text,
+                      exclude=sorted(set(exclude)), graph=snap.graph)

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate
 from typing import NamedTuple
 
 import tree_sitter
 from tree_sitter_language_pack import get_language
 
 from r1agent.tools.languages import LanguageSpec, parser, query_source
-from r1agent.tools.patterns import TagPatterns
 from r1agent.tools.terms import identifiers
 
 # Kinds that hold other definitions: a function nested in one of these is a method.
 _CONTAINERS = {"class", "struct", "interface", "trait", "enum", "impl"}
 _SIGNATURE_CHARS = 160
+_DEF_CAPTURE = re.compile(r"@(def\.\w+)")
 
 
 class Definition(NamedTuple):
@@ -34,22 +31,6 @@ class Definition(NamedTuple):
     signature: str
 
 
-class Block(NamedTuple):
-    """A run of top-level syntax that starts a line, with what the file's parse found in it: after an
-    edit, the blocks whose bytes did not change are kept and only the rest is parsed (see reparse.py)."""
-
-    size: int  # bytes, up to the next block
-    digest: str  # of those bytes
-    lines: int  # newlines in them
-    definitions: int  # how many of the file's definitions start in it (they follow in file order)
-    references: dict[str, int]
-    identifiers: int  # how many of the file's identifier words are in it (they too follow in file order)
-
-
-def block_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
-
-
 @dataclass
 class ParsedFile:
     """What the index keeps for a file; ``syntax_errors`` marks a partial tree still worth indexing."""
@@ -58,7 +39,6 @@ class ParsedFile:
     references: dict[str, int] = field(default_factory=dict)
     identifiers: list[str] = field(default_factory=list)  # every identifier-like word, for lexical search
     syntax_errors: bool = False
-    blocks: list[Block] = field(default_factory=list)  # none for a tree with errors: nothing is reused
 
 
 def _short_name(text: str) -> str:
@@ -88,35 +68,14 @@ def _impl_name(node: tree_sitter.Node, source: bytes) -> str | None:
 def _kind_ranks(spec: LanguageSpec) -> dict[str, int]:
     """Each definition kind's rank: the kind of the earliest pattern wins when several tag one node."""
     ranks: dict[str, int] = {}
-    for p in _tag_patterns(spec).patterns:
-        if p.capture and p.capture.startswith("def."):
-            ranks.setdefault(p.capture, len(ranks))
+    for capture in _DEF_CAPTURE.findall(query_source(spec)):
+        ranks.setdefault(capture, len(ranks))
     return ranks
 
 
 @cache
-def _tag_patterns(spec: LanguageSpec) -> TagPatterns:
-    return TagPatterns(query_source(spec))
-
-
-# Trees are matched by the walk (patterns.py) until a language's walked nodes reach this many, about
-# what building its query would have cost (~0.5 us a node against 2-90 ms); past that, the compiled query.
-WALK_BUDGET = 20_000
-_walked: Counter[LanguageSpec] = Counter()
-_queries: dict[LanguageSpec, tree_sitter.Query] = {}
-
-
-def _captures(root: tree_sitter.Node, spec: LanguageSpec) -> dict[str, list[tree_sitter.Node]]:
-    """The tags query's captures on ``root``, in one pass (two passes cost twice the tree walk).
-
-    Either way gives the same captures (tests hold the walk to the query), so which one ran never shows."""
-    query = _queries.get(spec)
-    if query is None and _walked[spec] + root.descendant_count <= WALK_BUDGET:
-        _walked[spec] += root.descendant_count
-        return _tag_patterns(spec).captures(root)
-    if query is None:
-        query = _queries[spec] = tree_sitter.Query(get_language(spec.grammar), query_source(spec))
-    return tree_sitter.QueryCursor(query).captures(root)
+def _query(spec: LanguageSpec) -> tree_sitter.Query:
+    return tree_sitter.Query(get_language(spec.grammar), query_source(spec))
 
 
 def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
@@ -124,7 +83,7 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
     tree = parser(spec.grammar).parse(source)
     root = tree.root_node
     ranks = _kind_ranks(spec)
-    caps = _captures(root, spec)
+    caps = tree_sitter.QueryCursor(_query(spec)).captures(root)
     # Two patterns may capture one name (a call and an attribute): count each position once.
     ref_at = {n.start_byte: n.text.decode("utf-8", "replace") for n in caps.get("ref", [])}
     refs = Counter(ref_at.values())
@@ -180,47 +139,5 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
             signature=signature,
         ))
     definitions.sort(key=lambda d: (d.start_line, d.end_line, d.name))
-    text = source.decode("utf-8", "replace")
-    if root.has_error:
-        blocks, words = [], identifiers(text)
-    else:
-        blocks, words = _blocks(root, source, text, definitions, ref_at)
-    return ParsedFile(definitions=definitions, references=dict(refs), identifiers=words,
-                      syntax_errors=root.has_error, blocks=blocks)
-
-
-def _blocks(
-    root: tree_sitter.Node, source: bytes, text: str, definitions: list[Definition], ref_at: dict[int, str],
-) -> tuple[list[Block], list[str]]:
-    """The file cut at the line after each top-level node, unless the next node starts on that line,
-    and the file's identifier words, found block by block (a block starts a line, so no word spans two).
-
-    A block so ends where its last node's line does: text added after it (say, a function appended
-    with blank lines before it) leaves the block as it was, and only the new text is parsed. Comments
-    join the block after them: the parser passes over them, so a block of comments alone would not
-    separate what comes before it from what follows (an indented line after them continues a body)."""
-    cuts = [0]
-    nodes = root.children
-    for i, node in enumerate(nodes):
-        after = nodes[i + 1].start_byte if i + 1 < len(nodes) else len(source)
-        cut = node.end_byte if node.end_point[1] == 0 else source.find(b"\n", node.end_byte) + 1
-        if not node.is_extra and cuts[-1] < cut <= after and cut < len(source):
-            cuts.append(cut)
-    spans = list(zip(cuts, [*cuts[1:], len(source)], strict=True))
-    rows = [0]  # the line each block starts on (0-based), then the line count
-    for a, b in spans:
-        rows.append(rows[-1] + source.count(b"\n", a, b))
-    refs: list[Counter[str]] = [Counter() for _ in cuts]
-    for at, name in ref_at.items():
-        refs[bisect_right(cuts, at) - 1][name] += 1
-    defs = Counter(bisect_right(rows, d.start_line - 1, hi=len(cuts)) - 1 for d in definitions)
-    # Where each block starts in ``text``: at its byte offset, unless some character takes several bytes.
-    at = [*cuts, len(text)] if len(text) == len(source) else \
-        list(accumulate((len(source[a:b].decode("utf-8", "replace")) for a, b in spans), initial=0))
-    blocks, words = [], []
-    for i, (a, b) in enumerate(spans):
-        found = identifiers(text, at[i], at[i + 1])
-        words += found
-        blocks.append(Block(b - a, block_digest(source[a:b]), rows[i + 1] - rows[i], defs[i],
-                            dict(sorted(refs[i].items())), len(found)))
-    return blocks, words
+    return ParsedFile(definitions=definitions, references=dict(refs),
+                      identifiers=identifiers(source.decode("utf-8", "replace")), syntax_errors=root.has_error)

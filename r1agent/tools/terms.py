@@ -32,18 +32,18 @@ def _expand(ident: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def split_identifier(ident: str) -> list[str]:
+@lru_cache(maxsize=1 << 16)
+def split_identifier(ident: str) -> tuple[str, ...]:
     """``parseHTTPResponse_v2`` -> ``["parse", "http", "response", "v2"]`` (parts of 2+ chars)."""
     parts: list[str] = []
     for chunk in ident.split("_"):
         parts.extend(p.lower() for p in _CAMEL.findall(chunk))
-    return [p for p in parts if len(p) > 1]
+    return tuple(p for p in parts if len(p) > 1)
 
 
-def identifiers(text: str, start: int = 0, end: int | None = None) -> list[str]:
-    """The identifier-like words of a text, or of ``text[start:end]`` without copying it, in order
-    (cheap: the index stores these, not terms)."""
-    return _IDENT.findall(text, start, len(text) if end is None else end)
+def identifiers(text: str) -> list[str]:
+    """The identifier-like words of a text, in order (cheap: the index stores these, not terms)."""
+    return _IDENT.findall(text)
 
 
 def terms_of_identifiers(idents: list[str]) -> list[str]:

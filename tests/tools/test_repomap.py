@@ -103,28 +103,6 @@ def test_map_command_outside_a_git_repo_exits_2_with_one_line(tmp_path):
     assert proc.stderr.strip().count("\n") == 0 and "not a git repository" in proc.stderr
 
 
-def _forget_loaded_snapshot() -> None:
-    """As a new process would start: nothing of the index held in memory."""
-    index._recent.clear()
-
-
-def test_unchanged_repo_reprints_the_stored_map_without_loading_the_snapshot(make_repo, tmp_path):
-    repo = make_repo(_project())
-    settings = Settings(cache_dir=tmp_path / "cache")
-    first = build_repo_map(repo, settings, budget=400, issue_text="render_invoice is slow")
-    snapshot_files = [p for p in (tmp_path / "cache").rglob("*.pickle")]
-    assert snapshot_files
-    for p in snapshot_files:
-        p.unlink()
-    _forget_loaded_snapshot()
-    again = build_repo_map(repo, settings, budget=400, issue_text="render_invoice is slow")
-    assert again == first
-    assert not list((tmp_path / "cache").rglob("*.pickle"))  # the stored map answered: nothing was loaded
-    # A different request is rendered afresh (and the snapshot rebuilt from the rows for it).
-    other = build_repo_map(repo, settings, budget=300)
-    assert other == build_repo_map(repo, Settings(cache_dir=tmp_path / "fresh"), budget=300)
-
-
 def test_one_file_change_reparses_that_file_and_maps_as_a_fresh_build(make_repo, tmp_path):
     repo = make_repo(_project())
     settings = Settings(cache_dir=tmp_path / "cache")
@@ -137,46 +115,17 @@ def test_one_file_change_reparses_that_file_and_maps_as_a_fresh_build(make_repo,
     for step, (rel, addition) in enumerate(edits):
         with open(repo / rel, "a") as f:
             f.write(addition)
-        _forget_loaded_snapshot()
         report = update_index(repo, settings)
         assert report.parsed == [rel]
-        _forget_loaded_snapshot()
         kept = build_repo_map(repo, settings, budget=500, issue_text="settle_invoice fails")
         fresh = build_repo_map(repo, Settings(cache_dir=tmp_path / f"fresh{step}"), budget=500,
                                issue_text="settle_invoice fails")
         assert kept == fresh
         assert load_records(repo, settings) == load_records(repo, Settings(cache_dir=tmp_path / f"fresh{step}"))
     (repo / "pkg/mod7.py").unlink()
-    _forget_loaded_snapshot()
     assert update_index(repo, settings).removed == 1
-    _forget_loaded_snapshot()
     assert "pkg/mod7.py" not in {r.path for r in load_records(repo, settings)}
     assert build_repo_map(repo, settings, budget=500) == build_repo_map(repo, Settings(cache_dir=tmp_path / "gone"), budget=500)
-
-
-class _DictMemo:
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-        self.puts = 0
-
-    def get(self, key: str) -> bytes | None:
-        return self.values.get(key)
-
-    def put(self, key: str, value: bytes) -> None:
-        self.values[key] = value
-        self.puts += 1
-
-
-def test_pagerank_memo_gives_back_the_same_ranks_bit_for_bit(project):
-    repo, settings = project
-    update_index(repo, settings)
-    graph = index.load_snapshot(repo, settings).graph
-    memo = _DictMemo()
-    first = pagerank(graph, memo=memo)
-    again = pagerank(graph, memo=memo)
-    assert memo.puts == 1 and again.tobytes() == first.tobytes() == pagerank(graph).tobytes()
-    focused = pagerank(graph, {"pkg/billing.py": 1.0}, memo=memo)  # another restart is another result
-    assert memo.puts == 2 and not np.array_equal(focused, first)
 
 
 @pytest.mark.parametrize("personal", [None, {"pkg/billing.py": 1.0, "pkg/mod3.py": 2.0}])
@@ -203,61 +152,6 @@ def test_pagerank_is_the_walks_stationary_rank_to_within_its_tolerance(project, 
     assert np.abs(ranks - exact).sum() < 1e-5
     first, second = np.argsort(-exact)[:2]
     assert exact[first] > exact[second] + 1e-3 and int(np.argmax(ranks)) == first
-
-
-def test_ranks_memoized_by_other_code_are_not_reused(project, monkeypatch):
-    repo, settings = project
-    update_index(repo, settings)
-    graph = index.load_snapshot(repo, settings).graph
-    memo = _DictMemo()
-    pagerank(graph, memo=memo)
-    monkeypatch.setattr(rank, "_CODE", b"another version of rank.py")
-    pagerank(graph, memo=memo)
-    assert memo.puts == 2
-
-
-def _memo_rows(settings: Settings, repo: Path) -> int:
-    conn = index._connect(index.db_path(repo.resolve(), settings))
-    try:
-        return conn.execute("SELECT count(*) FROM memo").fetchone()[0]
-    finally:
-        conn.close()
-
-
-def test_an_edit_that_leaves_the_graph_alone_reuses_the_stored_ranks(make_repo, tmp_path):
-    repo = make_repo(_project())
-    settings = Settings(cache_dir=tmp_path / "cache")
-    build_repo_map(repo, settings, budget=500)
-    assert _memo_rows(settings, repo) == 1
-    with open(repo / "pkg/billing.py", "a") as f:  # a new function nothing calls: no edge changes
-        f.write("\n\ndef unused_helper(x):\n    return x\n")
-    _forget_loaded_snapshot()
-    kept = build_repo_map(repo, settings, budget=500)
-    assert _memo_rows(settings, repo) == 1
-    assert kept == build_repo_map(repo, Settings(cache_dir=tmp_path / "fresh"), budget=500)
-    with open(repo / "pkg/billing.py", "a") as f:  # a new call of a repo function: the graph changes
-        f.write("\n\ndef caller(x):\n    return Registry().lookup(x)\n")
-    _forget_loaded_snapshot()
-    build_repo_map(repo, settings, budget=500)
-    assert _memo_rows(settings, repo) == 2
-
-
-def test_the_memo_keeps_only_the_newest_results(make_repo, tmp_path):
-    repo = make_repo({"a.py": "def a():\n    return 1\n"})
-    settings = Settings(cache_dir=tmp_path / "cache")
-    update_index(repo, settings)
-    conn = index._connect(index.db_path(repo.resolve(), settings))
-    try:
-        memo = index.Memo(conn)
-        for k in range(index.MEMO_MAX + 5):
-            memo.put(f"k{k}", bytes([k]))
-        memo.put("k5", b"again")  # written again: now among the newest
-        memo.put("k99", b"new")
-        kept = {r[0] for r in conn.execute("SELECT key FROM memo")}
-    finally:
-        conn.close()
-    assert len(kept) == index.MEMO_MAX
-    assert {"k5", "k99", f"k{index.MEMO_MAX + 4}"} <= kept and "k0" not in kept and "k6" not in kept
 
 
 @pytest.mark.parametrize("budget", [12, 40, 90, 250, 1000])

@@ -4,7 +4,7 @@ conversation (never rewriting earlier turns, never including reasoning)."""
 from __future__ import annotations
 
 from r1agent.events import Phase
-from r1agent.llm import ChatMessage
+from r1agent.messages import ChatMessage
 
 from ..judges import refusal_feedback
 from ..prompting import render, tail
