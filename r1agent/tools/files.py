@@ -135,11 +135,13 @@ def list_files(root: Path, wanted: Callable[[str], bool] | None = None) -> FileL
 
 
 def check_content(data: bytes) -> str | None:
-    """Why a file's bytes should not be parsed (binary, minified), or None when they are fine."""
+    """Why a file's bytes should not be parsed (binary, minified, not UTF-8), or None when they are fine."""
     if b"\0" in data[:8192]:
         return "binary"
-    if data:
-        lines = data.count(b"\n") + 1
-        if len(data) / lines > MAX_AVG_LINE_CHARS:
-            return "minified"
+    if data and len(data) / (data.count(b"\n") + 1) > MAX_AVG_LINE_CHARS:
+        return "minified"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not utf-8"
     return None

@@ -36,7 +36,7 @@ from r1agent.tools.languages import language_for
 from r1agent.tools.symbols import Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = f"13-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
+SCHEMA_VERSION = f"14-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs BLOB NOT NULL, refs BLOB NOT NULL,
-    idents TEXT NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs: marshal data
+    terms BLOB NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs, terms (with counts): marshal data
 );
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
@@ -177,27 +177,19 @@ def _process_one(root: str, job: _Job) -> _Outcome:
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if digest == job.old_hash:
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size)
-    reason = check_content(data)
-    if reason is None:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            reason = "not utf-8"
-    if reason:
-        # Kept as a row too, so an unchanged skipped file is not read again on the next run.
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, "", reason)
-        return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
-    spec = language_for(job.path)
+    reason, spec = check_content(data), language_for(job.path)
     try:
-        parsed = parse_source(data, spec)
+        parsed = None if reason else parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
         reason = f"unparseable: {type(e).__name__}"
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, "", reason)
+    if parsed is None:
+        # Kept as a row too, so an unchanged skipped file is not read again on the next run.
+        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, b"", reason)
         return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
     row = (
         job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
         marshal.dumps(definition_columns(parsed.definitions)), marshal.dumps(reference_columns(parsed.references)),
-        " ".join(parsed.identifiers), "",
+        marshal.dumps(dict(Counter(terms_of_identifiers(parsed.identifiers)))), "",
     )
     return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
 
@@ -293,8 +285,7 @@ def _apply_jobs(
     conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
     status: dict[str, tuple[str, int]], on_event: EventSink,
 ) -> None:
-    """Read (and parse when the hash moved) each job's file, writing its row in one transaction.
-"""
+    """Read (and parse when the hash moved) each job's file, writing its row in one transaction."""
     done = 0
     with conn:
         _delete_rows(conn, gone)
@@ -311,7 +302,7 @@ def _apply_jobs(
                     if not o.skip:
                         report.parsed.append(o.path)
                     conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
-                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, idents, skip)
+                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, terms, skip)
                     status[o.path] = (row[9], row[5])
             done += len(outcomes)
             on_event(Progress("indexing", done, len(jobs)))
@@ -333,11 +324,11 @@ def load_records(repo: Path, settings: Settings) -> list[FileRecord]:
     return list(load_snapshot(repo, settings).records.values())
 
 
-def load_terms(repo: Path, settings: Settings) -> dict[str, list[str]]:
-    """Each parsed file's search terms, for lexical retrieval (split from the stored identifiers)."""
+def load_terms(repo: Path, settings: Settings) -> dict[str, dict[str, int]]:
+    """Each parsed file's search terms and how often each occurs, for lexical retrieval."""
     conn = _connect(db_path(repo_root(repo), settings))
     try:
-        rows = conn.execute("SELECT path, idents FROM files WHERE skip = '' ORDER BY path")
-        return {p: terms_of_identifiers(idents.split()) for p, idents in rows}
+        rows = conn.execute("SELECT path, terms FROM files WHERE skip = '' ORDER BY path")
+        return {p: marshal.loads(terms) for p, terms in rows}
     finally:
         conn.close()

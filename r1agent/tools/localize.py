@@ -7,7 +7,7 @@ identifiers the issue names, and personalised PageRank on the def/ref graph seed
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -85,13 +85,36 @@ def _path_terms(path: str) -> tuple[str, ...]:
                  if len(t) > 1)
 
 
+def _with_path_terms(counts: dict[str, int], path: str) -> dict[str, int]:
+    """A file's term counts with its path's terms added three times over: paths say much, and are short."""
+    out = dict(counts)
+    for t in _path_terms(path):
+        out[t] = out.get(t, 0) + 3
+    return out
+
+
+class CountedBM25(BM25Okapi):
+    """rank_bm25's Okapi BM25 over documents given as term counts, as the index stores them: no pass
+    over every word of the repository per run. Scores equal BM25Okapi's over the words themselves."""
+
+    def _initialize(self, corpus: list[dict[str, int]]) -> dict[str, int]:
+        docs_with: Counter[str] = Counter()
+        for counts in corpus:
+            self.doc_len.append(sum(counts.values()))
+            self.doc_freqs.append(counts)
+            docs_with.update(counts.keys())
+        self.corpus_size = len(corpus)
+        self.avgdl = sum(self.doc_len) / self.corpus_size
+        return docs_with
+
+
 def _scaled(values: np.ndarray) -> np.ndarray:
     top = float(values.max()) if len(values) else 0.0
     return values / top if top > 0 else values
 
 
 def rank_files(
-    records: list[FileRecord], file_terms: dict[str, list[str]], issue_text: str, top_k: int = 10,
+    records: list[FileRecord], file_terms: dict[str, dict[str, int]], issue_text: str, top_k: int = 10,
     graph: RefGraph | None = None,
 ) -> Localization:
     """The pure ranking step: index contents and issue text in, ranked files and symbols out."""
@@ -103,8 +126,8 @@ def rank_files(
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
-    docs = [[*file_terms.get(p, []), *_path_terms(p) * 3] for p in paths]
-    file_bm25 = _scaled(np.asarray(BM25Okapi(docs).get_scores(query))) if query else np.zeros(n)
+    docs = [_with_path_terms(file_terms.get(p, {}), p) for p in paths]
+    file_bm25 = _scaled(np.asarray(CountedBM25(docs).get_scores(query))) if query else np.zeros(n)
 
     sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]
     sym_docs = [
@@ -159,7 +182,7 @@ def rank_files(
     seeds = {paths[i]: float(base[i]) for i in np.argsort(-base, kind="stable")[:20] if base[i] > 0}
     graph_score = _scaled(pagerank(graph, seeds)) if seeds else np.zeros(n)
     prior = _scaled(np.sqrt(pagerank(graph)))
-    size = _scaled(np.log1p(np.asarray([len(file_terms.get(p, ())) for p in paths], dtype=np.float64)))
+    size = _scaled(np.log1p(np.asarray([sum(file_terms.get(p, {}).values()) for p in paths], dtype=np.float64)))
     total = base + W_GRAPH * graph_score + W_PRIOR * prior + W_SIZE * size
     for i, p in enumerate(paths):
         if _is_test(p):

@@ -115,3 +115,17 @@ def test_localize_outside_a_git_repo_exits_2(tmp_path):
     issue.write_text("something breaks")
     proc = _cli("localize", "--repo", str(tmp_path), "--issue-file", str(issue))
     assert proc.returncode == 2 and "not a git repository" in proc.stderr
+
+
+def test_bm25_over_stored_term_counts_scores_as_bm25_over_the_words():
+    from collections import Counter
+
+    from rank_bm25 import BM25Okapi
+
+    from r1agent.tools.localize import CountedBM25
+
+    docs = [["parse", "sign", "parse", "number"], ["render", "invoice"], ["parse"], [], ["sign", "sign", "minus"]]
+    query = ["parse", "sign", "absent"]
+    words = BM25Okapi(docs).get_scores(query)
+    counted = CountedBM25([dict(Counter(d)) for d in docs]).get_scores(query)
+    assert counted.tolist() == words.tolist() and words[0] > 0
