@@ -119,6 +119,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; "
                            "DROP TABLE IF EXISTS memo; DROP TABLE IF EXISTS blocks; DELETE FROM meta;")
         conn.executescript(_SCHEMA)
+        path.with_suffix(".columns.pickle").unlink(missing_ok=True)  # the snapshot file of versions before 14
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
     return conn
