@@ -36,7 +36,7 @@ from r1agent.tools.languages import language_for
 from r1agent.tools.symbols import Definition, parse_source
 from r1agent.tools.terms import terms_of_identifiers
 
-SCHEMA_VERSION = f"14-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
+SCHEMA_VERSION = f"15-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -119,7 +119,7 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; "
                            "DROP TABLE IF EXISTS memo; DROP TABLE IF EXISTS blocks; DELETE FROM meta;")
         conn.executescript(_SCHEMA)
-        path.with_suffix(".columns.pickle").unlink(missing_ok=True)  # the snapshot file of versions before 14
+        path.with_suffix(".columns.pickle").unlink(missing_ok=True)  # older versions kept a snapshot file beside it
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         conn.commit()
     return conn
