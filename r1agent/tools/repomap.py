@@ -24,6 +24,7 @@ from r1agent.tools.tokens import estimate_tokens
 _MENTION_BOOST = 10.0
 _FOCUS_BOOST = 3.0
 
+
 @dataclass(frozen=True)
 class RepoMap:
     text: str
