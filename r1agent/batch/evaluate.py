@@ -100,8 +100,6 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
         back = {node: bare for bare, node in where.items()}
 
         def as_swebench_names(report: TestReport) -> TestReport:
-            # the phase's stdout is the run's evaluate.log: what ran and how it ended, for whoever digs
-            print(f"$ {report.command}\n{report.output_tail}", flush=True)
             tests = by_expected_id(named, {back.get(t, t): s for t, s in report.tests.items()})
             return replace(report, tests=tests, summary={})
 
@@ -111,6 +109,8 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
                       rename=as_swebench_names)
         trial = run_trial(sb, [model_patch], [stage])
     took = round(time.time() - started, 2)
+    if trial.last:  # the phase's stdout is the run's evaluate.log: what ran and how it ended, for whoever digs
+        print(f"$ {trial.last.report.command}\n{trial.last.report.output_tail}", flush=True)
     if trial.patch_error:
         return Evaluation(resolved=False, patch_applied=False, still_failing=sorted(inst.FAIL_TO_PASS),
                           error=trial.patch_error, duration_s=took)

@@ -57,13 +57,11 @@ def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
     cand = cand.model_copy()
     targets = state.target_tests
     patches = [state.repro_patch, cand.patch] if state.repro_patch else [cand.patch]
-    opened: list[str] = []
 
-    def trial_of(*stages: Stage) -> Trial:
-        with svc.sandbox.create(f"{state.run_id}-{cand.key}" + ("-related" if opened else "")) as sb:
-            if not opened:
+    def trial_of(*stages: Stage, second: bool = False) -> Trial:
+        with svc.sandbox.create(f"{state.run_id}-{cand.key}" + ("-related" if second else "")) as sb:
+            if not second:
                 emit(SandboxStarted(cand.index, getattr(sb, "name", cand.key)))
-            opened.append(getattr(sb, "name", cand.key))
             return run_trial(sb, patches, stages, emit, cand.index)
 
     selection = baseline_runs.selection(cand.files) if baseline_runs else []
@@ -77,7 +75,8 @@ def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
             known = baseline_runs.ensure(selection) if selection else baseline_runs.ensure_full()
             # graded on its selection: a test of it missing from the candidate's run fails
             base = {t: s for item in selection for t, s in matching(item, known).items()} if selection else known
-            trial = trial_of(Stage("related" if selection else "full", selection or None, TestReport(base, 1), targets))
+            trial = trial_of(Stage("related" if selection else "full", selection or None, TestReport(base, 1), targets),
+                             second=bool(targeted))
     if trial.patch_error:
         cand.status, cand.edit_feedback = "malformed", f"The patch did not apply: {trial.patch_error}"
         emit(CandidateVerdict(cand.index, cand.status, summary=trial.patch_error))

@@ -56,13 +56,12 @@ def prepare(state: FixState, runtime: AgentRuntime) -> dict:
     emit(Phase("baseline", "running the target tests on the unchanged code" if related else
                "running the test suite on the unchanged code"))
     with svc.sandbox.create(f"{state.run_id}-baseline") as sb:
-        report = sb.run_tests(state.target_tests if related else None)
-        baseline = report
-        svc.record("baseline", report.to_dict())
-        broken = why_unusable(report, svc.settings.tests.timeout, expected=state.target_tests if related else [])
+        baseline = sb.run_tests(state.target_tests if related else None)
+        svc.record("baseline", baseline.to_dict())
+        broken = why_unusable(baseline, svc.settings.tests.timeout, expected=state.target_tests if related else [])
         if broken:
             raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
-        targeted = report if related else sb.run_tests(state.target_tests) if state.target_tests else None
+        targeted = baseline if related else sb.run_tests(state.target_tests) if state.target_tests else None
     bad = failing(baseline.tests)
     emit(Message(f"baseline: {len(baseline.tests) - len(bad)} of {len(baseline.tests)} tests pass"
                  + (f"; failing now: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}" if bad else "")))

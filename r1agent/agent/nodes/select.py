@@ -11,7 +11,7 @@ from pathlib import Path
 from r1agent.diffs import changed_lines
 from r1agent.events import Message, Phase
 from r1agent.sandbox import PatchError, TestReport, grade
-from r1agent.sandbox.trial import Stage, Trial, run_trial
+from r1agent.sandbox.trial import Stage, run_trial
 
 from ..related import test_files
 from ..state import Candidate, FixState
@@ -40,19 +40,14 @@ def exhausted_budget(state: FixState, budget) -> str:
     return ""
 
 
-def _baseline_run(svc, name: str, patches: list[str], timeout: float) -> TestReport:
+def _full_run(svc, name: str, patches: list[str], timeout: float) -> TestReport:
+    """The whole suite with ``patches`` applied; graded by the caller once both runs are done, so neither
+    holds a sandbox while it waits for the other."""
     with svc.sandbox.create(name) as sb:
-        for patch in patches:
-            sb.apply_patch(patch)
-        return sb.run_tests(None, timeout=timeout)
-
-
-def _trial(svc, name: str, patches: list[str], stage: Stage) -> Trial:
-    with svc.sandbox.create(name) as sb:
-        trial = run_trial(sb, patches, [stage])
+        trial = run_trial(sb, patches, [Stage("full", None, timeout=timeout)])
     if trial.patch_error:
         raise PatchError(trial.patch_error)
-    return trial
+    return trial.last.report
 
 
 def full_suite_estimate(state: FixState, winner: Candidate) -> float | None:
@@ -78,13 +73,9 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
         return winner, None
     emit(Phase("confirm", f"running the full suite for candidate {winner.key} (at most {budget:g} s)"))
     with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
-        base = None if state.full_baseline else \
-            pool.submit(_baseline_run, svc, f"{state.run_id}-full-baseline", repro, budget)
-        # Graded once both are done: neither holds a sandbox while it waits for the other.
-        stage = Stage("full", None, timeout=budget)
-        trial = pool.submit(_trial, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], stage).result()
+        base = None if state.full_baseline else pool.submit(_full_run, svc, f"{state.run_id}-full-baseline", repro, budget)
+        report = pool.submit(_full_run, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], budget).result()
         full_baseline = base.result() if base else state.full_baseline
-    report = trial.last.report
     g = grade(full_baseline, report)
     if report.timed_out or full_baseline.timed_out:
         emit(Message(f"full suite skipped: it does not finish within tests.confirm_seconds ({budget:g} s); "
