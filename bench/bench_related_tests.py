@@ -82,7 +82,8 @@ def measure(inst: Instance, work: Path, mirrors: Path, rounds: int, candidates: 
     update_index(checkout, settings)
     graph = load_snapshot(checkout, settings).graph
     targets = sorted({t.split("::")[0] for t in inst.FAIL_TO_PASS if "::" in t})
-    selection = list(dict.fromkeys([*targets, *related_test_files(code, checkout, graph)]))
+    selection = list(dict.fromkeys([*targets, *related_test_files(code, checkout, graph,
+                                                                     graph_limit=settings.tests.related_graph_files)]))
     backend = DockerBackend(settings, checkout)
     backend.ensure_image()
     broken = mutant(inst, checkout, code)

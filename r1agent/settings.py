@@ -91,6 +91,9 @@ class TestSettings(_Section):
     scope: Literal["related", "full"] = Field(
         "related", description="what a candidate runs: the target tests and the tests related to its changes, "
                                "or the full suite")
+    related_graph_files: int = Field(
+        16, ge=0, description="with scope=related, at most this many test files linked to a change only by the "
+                              "names it uses, strongest link first (test files importing a changed module all run)")
     confirm_seconds: float = Field(
         900.0, ge=0, description="with scope=related, the full suite confirms the chosen candidate when it "
                                  "finishes within this many seconds (0: never)")

@@ -28,7 +28,8 @@ class BaselineRuns:
 
     def selection(self, changed: list[str]) -> list[str]:
         """The target tests, then the test files related to ``changed``."""
-        related = related_test_files(changed, Path(self.state.base_dir), self.graph)
+        related = related_test_files(changed, Path(self.state.base_dir), self.graph,
+                                     graph_limit=self.svc.settings.tests.related_graph_files)
         return list(dict.fromkeys([*self.state.target_tests, *related]))
 
     @cached_property

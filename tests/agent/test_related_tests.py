@@ -40,6 +40,28 @@ def test_related_test_files_follow_imports_and_the_def_ref_graph(make_repo):
     assert related_test_files(["tests/test_other.py"], repo) == ["tests/test_other.py"]
 
 
+def test_graph_linked_test_files_are_capped_strongest_link_first(make_repo):
+    """A core module is used by much of a suite in passing (sympy's matrices.py: 268 of 430 test files);
+    only its strongest users run, and importers run whatever the cap."""
+    from r1agent.settings import Settings
+    from r1agent.tools.index import load_snapshot, update_index
+
+    uses = {"tests/test_heavy.py": "def test_a():\n    assert mean([1]) == median([1]) == mean([1])\n"
+                                   "def test_b():\n    assert median([2]) == mean([2]) == median([2])\n",
+            "tests/test_light.py": "def test_c():\n    assert median([3]) == 3\n",
+            "tests/test_from.py": "from stats import core\n\n\ndef test_x():\n    pass\n"}
+    repo = make_repo(repo_files(filler=2) | uses, name="stats")
+    settings = Settings()
+    update_index(repo, settings)
+    graph = load_snapshot(repo, settings).graph
+    everything = related_test_files(["stats/core.py"], repo, graph)
+    assert {"tests/test_heavy.py", "tests/test_light.py", "tests/test_from.py"} <= set(everything)
+    capped = related_test_files(["stats/core.py"], repo, graph, graph_limit=1)
+    assert capped == ["tests/test_core.py", "tests/test_from.py", "tests/test_heavy.py"]
+    assert related_test_files(["stats/core.py"], repo, graph, graph_limit=0) == ["tests/test_core.py",
+                                                                                 "tests/test_from.py"]
+
+
 def test_a_candidate_runs_its_related_tests_and_the_full_suite_confirms_the_chosen_one(run_cli, make_repo,
                                                                                        endpoint):
     repo = make_repo(repo_files() | UNRELATED | {"tests/test_api.py": HIDDEN}, name="stats")
