@@ -16,10 +16,12 @@ import jinja2
 
 from r1agent.events import EventSink
 from r1agent.settings import Settings
-from r1agent.tools.edits import FORMAT_PROMPT
 from r1agent.tools.tokens import estimate_tokens
 
 PROMPTS = Path(__file__).parent / "prompts"
+# The edit format's own text (r1agent.tools.edits.FORMAT_PROMPT), read as a file: importing the edits
+# package would add ~40 ms to `r1agent context`, which applies no edit.
+EDIT_FORMAT = Path(__file__).parents[1] / "tools" / "edits" / "prompt.md"
 FEEDBACK_TAIL_CHARS = 1500
 
 
@@ -111,7 +113,7 @@ def first_prompt(
     reserve, less the instructions and the issue), then render the first prompt from it."""
     from r1agent.tools.context import fit_budget
 
-    instructions = render("instructions.j2", edit_format=FORMAT_PROMPT)
+    instructions = render("instructions.j2", edit_format=EDIT_FORMAT.read_text(encoding="utf-8"))
     fixed = render("context.j2", repo_map="", files=[], issue=issue.strip(), target_tests=target_tests)
     map_tokens, file_tokens = fit_budget(settings, estimate_tokens(instructions + fixed + render("propose.j2")))
     pack = build_context(repo, issue, settings, map_tokens=map_tokens, file_tokens=file_tokens, pinned=pinned,

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from r1agent.errors import InputError
 from r1agent.events import EventSink, Phase, ignore
@@ -24,7 +24,7 @@ from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
 from r1agent.tools.mentions import Mentions, find_mentions, match_path
 from r1agent.tools.repomap import render_map
 from r1agent.tools.symbols import Definition
-from r1agent.tools.terms import terms
+from r1agent.tools.terms import bm25, query_counts, terms
 from r1agent.tools.tokens import estimate_tokens
 
 CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
@@ -58,7 +58,7 @@ class FileContext:
         note = "" if self.whole else f" {EXCERPT_NOTE}"
         return f"## {self.path}{note}\n````\n{self.text.rstrip(chr(10))}\n````\n"
 
-    @property
+    @cached_property
     def tokens(self) -> int:
         return estimate_tokens(self.block)
 
@@ -124,7 +124,8 @@ def score_definitions(
         return out, why
     lexical = np.zeros(len(rows))
     if query:
-        raw = np.asarray(BM25Okapi(docs).get_scores(query))
+        lengths = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
+        raw = bm25(query_counts(docs, plain), lengths, query)
         if raw.max() > 0:
             lexical = raw / raw.max()
     frames: dict[str, list[int]] = {}

@@ -126,8 +126,11 @@ def best_excerpt(text: str, defs: Sequence[Definition], scores: Sequence[float],
     while they, the module header, their classes' openings and ``skeleton_tokens`` of skeleton fit
     ``budget``; a definition scored 0 is taken only when nothing better was."""
     lines = text.splitlines(keepends=True)
+    prefix = [0]  # tokens of the lines before each line: the estimate is additive
+    for line in lines:
+        prefix.append(prefix[-1] + estimate_tokens(line))
     head = header_span(defs, len(lines))
-    left = budget - skeleton_tokens - (estimate_tokens("".join(lines[:head[1]])) if head else 0)
+    left = budget - skeleton_tokens - (prefix[head[1]] if head else 0)
     chosen: list[int] = []
     for i in sorted((i for i in range(len(defs)) if not is_container(defs, i)),
                     key=lambda i: (-scores[i], defs[i].start_line)):
@@ -135,22 +138,20 @@ def best_excerpt(text: str, defs: Sequence[Definition], scores: Sequence[float],
         if any(defs[j].start_line <= d.start_line and d.end_line <= defs[j].end_line for j in chosen):
             continue  # inside a definition already shown
         a, b = unit_span(lines, defs, i)[0]
-        cost = estimate_tokens("".join(lines[a - 1:b])) + 8  # with its marker
+        cost = prefix[b] - prefix[a - 1] + 8  # with its marker
         if scores[i] <= 0 and chosen or cost > left:
             continue
         chosen.append(i)
         left -= cost
-    return _excerpt(lines, defs, chosen, skeleton_tokens)
+    return _excerpt(lines, prefix, defs, chosen, skeleton_tokens)
 
 
-def _excerpt(lines: Sequence[str], defs: Sequence[Definition], chosen: Sequence[int], skeleton_tokens: int) -> Excerpt:
+def _excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definition], chosen: Sequence[int],
+             skeleton_tokens: int) -> Excerpt:
     """Definitions ``chosen`` (indices into ``defs``, best first) shown whole, with the module header and
     their classes' openings, then the first line of other definitions, outer ones first, within
     ``skeleton_tokens`` more."""
     n = len(lines)
-    prefix = [0]
-    for line in lines:
-        prefix.append(prefix[-1] + estimate_tokens(line))
 
     def cost(ranges: list[tuple[int, int]]) -> int:
         merged = _merge(ranges, n)

@@ -12,6 +12,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from r1agent.events import EventSink, Progress, ignore
 from r1agent.settings import Settings
@@ -34,9 +36,9 @@ from r1agent.tools.files import FileListing, Skip, check_content, list_files, re
 from r1agent.tools.graph import RefGraph, link
 from r1agent.tools.languages import language_for
 from r1agent.tools.symbols import Definition, parse_source
-from r1agent.tools.terms import terms_of_identifiers
+from r1agent.tools.terms import definition_terms, terms_of_identifiers
 
-SCHEMA_VERSION = f"15-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
+SCHEMA_VERSION = f"16-marshal{marshal.version}"  # rows are marshal data: a new format is a new schema
 CHUNK_FILES = 48  # files per pool task: small enough to bound memory, big enough to amortise IPC
 INLINE_BELOW = 24  # fewer changed files than this are parsed in-process (a pool costs more to start)
 
@@ -45,7 +47,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, hash TEXT NOT NULL, mtime_ns INTEGER NOT NULL, size INTEGER NOT NULL,
     lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs BLOB NOT NULL, refs BLOB NOT NULL,
-    terms BLOB NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs, terms (with counts): marshal data
+    terms BLOB NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs, terms (FileTerms): marshal data
 );
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
@@ -60,6 +62,19 @@ class FileRecord:
     definitions: list[Definition]
     references: dict[str, int]
     syntax_errors: bool
+
+
+class FileTerms(NamedTuple):
+    """A file's search terms with their counts, and each definition's own terms (in definition order)."""
+
+    counts: dict[str, int]
+    definitions: list[tuple[str, ...]]
+
+
+def _file_terms(parsed) -> FileTerms:
+    counts = Counter(terms_of_identifiers(parsed.identifiers))
+    return FileTerms(dict(counts), [tuple(map(sys.intern, definition_terms(d.name, d.qualname, d.signature)))
+                                    for d in parsed.definitions])
 
 
 @dataclass
@@ -190,7 +205,7 @@ def _process_one(root: str, job: _Job) -> _Outcome:
     row = (
         job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
         marshal.dumps(definition_columns(parsed.definitions)), marshal.dumps(reference_columns(parsed.references)),
-        marshal.dumps(dict(Counter(terms_of_identifiers(parsed.identifiers)))), "",
+        marshal.dumps(tuple(_file_terms(parsed))), "",
     )
     return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
 
@@ -325,11 +340,11 @@ def load_records(repo: Path, settings: Settings) -> list[FileRecord]:
     return list(load_snapshot(repo, settings).records.values())
 
 
-def load_terms(repo: Path, settings: Settings) -> dict[str, dict[str, int]]:
-    """Each parsed file's search terms and how often each occurs, for lexical retrieval."""
+def load_terms(repo: Path, settings: Settings) -> dict[str, FileTerms]:
+    """Each parsed file's search terms, for lexical retrieval."""
     conn = _connect(db_path(repo_root(repo), settings))
     try:
         rows = conn.execute("SELECT path, terms FROM files WHERE skip = '' ORDER BY path")
-        return {p: marshal.loads(terms) for p, terms in rows}
+        return {p: FileTerms(*marshal.loads(terms)) for p, terms in rows}
     finally:
         conn.close()

@@ -7,21 +7,20 @@ identifiers the issue names, and personalised PageRank on the def/ref graph seed
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
 from r1agent.tools.graph import RefGraph, boost, build_graph
-from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
+from r1agent.tools.index import FileRecord, FileTerms, load_snapshot, load_terms, update_index
 from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.rank import pagerank
-from r1agent.tools.terms import split_identifier, terms
+from r1agent.tools.terms import bm25, definition_terms, query_counts, split_identifier, terms
 
 # Weights of the signals in a file's score; each signal is first scaled to [0, 1].
 W_FILE_TEXT = 1.0
@@ -85,27 +84,27 @@ def _path_terms(path: str) -> tuple[str, ...]:
                  if len(t) > 1)
 
 
-def _with_path_terms(counts: dict[str, int], path: str) -> dict[str, int]:
-    """A file's term counts with its path's terms added three times over: paths say much, and are short."""
-    out = dict(counts)
-    for t in _path_terms(path):
-        out[t] = out.get(t, 0) + 3
-    return out
+def _terms_of(record: FileRecord) -> FileTerms:
+    """Terms for a record that comes with none (a caller ranking records of its own)."""
+    return FileTerms({}, [definition_terms(d.name, d.qualname, d.signature) for d in record.definitions])
 
 
-class CountedBM25(BM25Okapi):
-    """rank_bm25's Okapi BM25 over documents given as term counts, as the index stores them: no pass
-    over every word of the repository per run. Scores equal BM25Okapi's over the words themselves."""
-
-    def _initialize(self, corpus: list[dict[str, int]]) -> dict[str, int]:
-        docs_with: Counter[str] = Counter()
-        for counts in corpus:
-            self.doc_len.append(sum(counts.values()))
-            self.doc_freqs.append(counts)
-            docs_with.update(counts.keys())
-        self.corpus_size = len(corpus)
-        self.avgdl = sum(self.doc_len) / self.corpus_size
-        return docs_with
+def _lexical_scores(terms_of: list[FileTerms], paths: list[str], def_file: np.ndarray,
+                    query: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """BM25 of each file (its terms, with its path's terms three times over: paths say much, and are
+    short) and of each definition (its own terms and its file's path's), for ``query``."""
+    wanted = set(query)
+    path_terms = [_path_terms(p) for p in paths]
+    path_counts = query_counts(path_terms, wanted)
+    file_len = np.fromiter((sum(t.counts.values()) + 3 * len(pt) for t, pt in zip(terms_of, path_terms, strict=True)),
+                           dtype=np.float64, count=len(paths))
+    file_counts = {q: np.fromiter((t.counts.get(q, 0) for t in terms_of), dtype=np.float64, count=len(paths))
+                   + 3 * path_counts[q] for q in wanted}
+    defs = [d for t in terms_of for d in t.definitions]
+    def_len = np.fromiter(map(len, defs), dtype=np.float64, count=len(defs))
+    def_len += np.fromiter(map(len, path_terms), dtype=np.float64, count=len(paths))[def_file]
+    def_counts = {q: c + path_counts[q][def_file] for q, c in query_counts(defs, wanted).items()}
+    return bm25(file_counts, file_len, query), bm25(def_counts, def_len, query)
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
@@ -114,7 +113,7 @@ def _scaled(values: np.ndarray) -> np.ndarray:
 
 
 def rank_files(
-    records: list[FileRecord], file_terms: dict[str, dict[str, int]], issue_text: str, top_k: int = 10,
+    records: list[FileRecord], file_terms: dict[str, FileTerms], issue_text: str, top_k: int = 10,
     graph: RefGraph | None = None,
 ) -> Localization:
     """The pure ranking step: index contents and issue text in, ranked files and symbols out."""
@@ -126,18 +125,12 @@ def rank_files(
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
-    docs = [_with_path_terms(file_terms.get(p, {}), p) for p in paths]
-    file_bm25 = _scaled(np.asarray(CountedBM25(docs).get_scores(query))) if query else np.zeros(n)
-
+    terms_of = [file_terms.get(r.path) or _terms_of(r) for r in records]
     sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]
-    sym_docs = [
-        [d.name.lower(), *split_identifier(d.qualname.replace(".", "_")), *terms(d.signature), *_path_terms(paths[i])]
-        for i, d in sym_rows
-    ]
-    sym_scores = _scaled(np.asarray(BM25Okapi(sym_docs).get_scores(query))) if sym_rows and query else np.zeros(len(sym_rows))
+    def_file = np.fromiter((i for i, _d in sym_rows), dtype=np.int64, count=len(sym_rows))
+    file_bm25, sym_scores = (_scaled(s) for s in _lexical_scores(terms_of, paths, def_file, query))
     best_sym = np.zeros(n)
-    for (i, _d), s in zip(sym_rows, sym_scores, strict=True):
-        best_sym[i] = max(best_sym[i], s)
+    np.maximum.at(best_sym, def_file, sym_scores)
 
     mentions = find_mentions(issue_text)
     mention = np.zeros(n)
@@ -182,7 +175,7 @@ def rank_files(
     seeds = {paths[i]: float(base[i]) for i in np.argsort(-base, kind="stable")[:20] if base[i] > 0}
     graph_score = _scaled(pagerank(graph, seeds)) if seeds else np.zeros(n)
     prior = _scaled(np.sqrt(pagerank(graph)))
-    size = _scaled(np.log1p(np.asarray([sum(file_terms.get(p, {}).values()) for p in paths], dtype=np.float64)))
+    size = _scaled(np.log1p(np.asarray([sum(t.counts.values()) for t in terms_of], dtype=np.float64)))
     total = base + W_GRAPH * graph_score + W_PRIOR * prior + W_SIZE * size
     for i, p in enumerate(paths):
         if _is_test(p):
@@ -190,30 +183,25 @@ def rank_files(
         elif _is_peripheral(p):
             total[i] *= PERIPHERAL_FACTOR
 
-    order = sorted(range(n), key=lambda i: (-round(float(total[i]), 9), paths[i]))[:top_k]
+    order = sorted(np.flatnonzero(total > 0).tolist(), key=lambda i: (-round(float(total[i]), 9), paths[i]))[:top_k]
     hits = []
     for i in order:
-        if total[i] <= 0:
-            break
         why = list(reasons[i])
         if file_bm25[i] >= 0.5:
             why.append(f"issue words match file text ({file_bm25[i]:.2f})")
         if best_sym[i] >= 0.5:
-            top_def = max((d for j, d in sym_rows if j == i), key=lambda d: d.name.lower() in query)
+            top_def = max(records[i].definitions, key=lambda d: d.name.lower() in query)
             why.append(f"issue words match symbols such as `{top_def.qualname}`")
         if graph_score[i] >= 0.3 and not why:
             why.append("closely linked in the def/ref graph to other matches")
         hits.append(FileHit(paths[i], round(float(total[i]), 4), "; ".join(why) or "weak lexical match"))
 
     kept = {h.path for h in hits}
-    sym_order = sorted(range(len(sym_rows)), key=lambda k: (-round(float(sym_scores[k]), 9), k))
+    shown = [k for k in np.flatnonzero(sym_scores > 0).tolist() if paths[sym_rows[k][0]] in kept]
     symbols = []
-    for k in sym_order:
+    for k in sorted(shown, key=lambda k: (-round(float(sym_scores[k]), 9), k))[:top_k * 2]:
         i, d = sym_rows[k]
-        if paths[i] in kept and sym_scores[k] > 0:
-            symbols.append(SymbolHit(paths[i], d.qualname, d.kind, d.start_line, round(float(sym_scores[k]), 4)))
-        if len(symbols) >= top_k * 2:
-            break
+        symbols.append(SymbolHit(paths[i], d.qualname, d.kind, d.start_line, round(float(sym_scores[k]), 4)))
     return Localization(files=hits, symbols=symbols)
 
 

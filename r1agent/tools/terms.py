@@ -1,10 +1,13 @@
-"""Split source text and issue text into the lowercase search terms BM25 ranks on."""
+"""Split source text and issue text into the lowercase search terms BM25 ranks on, and the BM25 itself."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
+
+import numpy as np
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # camelCase / PascalCase / ACRONYMWord boundaries.
@@ -62,3 +65,39 @@ def terms(text: str) -> list[str]:
 def plain_words(text: str) -> list[str]:
     """Lowercase words with no identifier splitting: what a plain BM25 baseline sees."""
     return [w.lower() for w in _IDENT.findall(text)]
+
+
+def definition_terms(name: str, qualname: str, signature: str) -> tuple[str, ...]:
+    """A definition's search terms: its name, the parts of its qualified name, its signature's terms."""
+    return (name.lower(), *split_identifier(qualname.replace(".", "_")), *terms(signature))
+
+
+def query_counts(docs: Sequence[Sequence[str]], query: set[str]) -> dict[str, np.ndarray]:
+    """Per query term, its count in each of ``docs``."""
+    counts = {q: np.zeros(len(docs)) for q in query}
+    for k, doc in enumerate(docs):
+        if not query.isdisjoint(doc):
+            for t in doc:
+                if t in query:
+                    counts[t][k] += 1
+    return counts
+
+
+def bm25(counts: dict[str, np.ndarray], lengths: np.ndarray, query: list[str], k1: float = 1.5,
+         b: float = 0.75) -> np.ndarray:
+    """Okapi BM25 of every document for ``query``, given only each query term's count per document
+    (``counts``) and each document's length: the caller looks up a handful of terms, never every word
+    of the repository. Lucene's idf, log(1 + (N - df + 0.5) / (df + 0.5)), keeps common terms positive."""
+    n = len(lengths)
+    scores = np.zeros(n)
+    if n == 0 or not lengths.any():
+        return scores
+    norm = k1 * (1 - b + b * lengths / lengths.mean())
+    for term, times in Counter(query).items():
+        tf = counts.get(term)
+        if tf is None or not tf.any():
+            continue
+        df = np.count_nonzero(tf)
+        idf = np.log(1 + (n - df + 0.5) / (df + 0.5))
+        scores += times * idf * tf * (k1 + 1) / (tf + norm)
+    return scores

@@ -154,3 +154,9 @@ def test_a_numpydoc_heading_underline_inside_search_is_code_not_the_divider(make
     result = apply_answer(answer, repo)
     assert result.ok, result.feedback
     assert result.files["pkg/f.py"] == source.replace("x + x", "x * x")
+
+
+def test_the_first_prompt_reads_the_same_edit_format_text():
+    from r1agent.agent.prompting import EDIT_FORMAT
+
+    assert EDIT_FORMAT.read_text(encoding="utf-8") == FORMAT_PROMPT

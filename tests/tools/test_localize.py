@@ -117,15 +117,32 @@ def test_localize_outside_a_git_repo_exits_2(tmp_path):
     assert proc.returncode == 2 and "not a git repository" in proc.stderr
 
 
-def test_bm25_over_stored_term_counts_scores_as_bm25_over_the_words():
-    from collections import Counter
+def test_bm25_from_query_term_counts_scores_as_okapi_over_the_words():
+    """Only the query's terms are looked up per document; the scores are Okapi BM25 over the words."""
+    import math
 
-    from rank_bm25 import BM25Okapi
+    import numpy as np
 
-    from r1agent.tools.localize import CountedBM25
+    from r1agent.tools.terms import bm25, query_counts
 
     docs = [["parse", "sign", "parse", "number"], ["render", "invoice"], ["parse"], [], ["sign", "sign", "minus"]]
-    query = ["parse", "sign", "absent"]
-    words = BM25Okapi(docs).get_scores(query)
-    counted = CountedBM25([dict(Counter(d)) for d in docs]).get_scores(query)
-    assert counted.tolist() == words.tolist() and words[0] > 0
+    query = ["parse", "sign", "absent", "sign"]
+    lengths = np.array([len(d) for d in docs], dtype=float)
+    got = bm25(query_counts(docs, set(query)), lengths, query)
+
+    avg = lengths.mean()
+    want = []
+    for doc in docs:
+        score = 0.0
+        for q in query:
+            df = sum(q in d for d in docs)
+            tf = doc.count(q)
+            idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+            score += idf * tf * 2.5 / (tf + 1.5 * (0.25 + 0.75 * len(doc) / avg)) if tf else 0.0
+        want.append(score)
+    assert np.allclose(got, want) and got[0] > 0 and got[1] == got[3] == 0
+    # a term in every document still counts for something, and a repeated query term counts twice
+    assert bm25(query_counts(docs[:1], {"parse"}), lengths[:1], ["parse"])[0] > 0
+    assert np.isclose(bm25(query_counts(docs, {"sign"}), lengths, ["sign", "sign"])[4],
+                      2 * bm25(query_counts(docs, {"sign"}), lengths, ["sign"])[4])
+
