@@ -1,6 +1,6 @@
 """The persistent symbol index: one SQLite file per repository under the cache dir.
 
-Each file's row holds what its parse found (definitions, reference counts, identifier words). A file
+Each file's row holds what its parse found (definitions, reference counts, search terms). A file
 is re-parsed only when its content hash changes; a matching (mtime, size) skips even the read.
 Parsing runs in a process pool over bounded chunks, so huge repositories neither exhaust memory nor
 hang. A run reads every row back and builds the graph and the ranking in memory (see columns.py).

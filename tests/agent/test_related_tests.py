@@ -87,5 +87,5 @@ def test_a_full_suite_far_over_the_budget_at_the_related_runs_pace_is_not_starte
     assert result.code == 0, result.err
     err = " ".join(result.err.split())
     assert "full suite skipped: at its related run's pace it takes about" in err
-    assert "over tests.confirm_seconds (0.01 s)" in err and "full suite confirms" not in err
+    assert "too close to tests.confirm_seconds (0.01 s) to finish" in err and "full suite confirms" not in err
     assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()  # it stands on its related tests
