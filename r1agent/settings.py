@@ -94,6 +94,9 @@ class TestSettings(_Section):
     related_graph_files: int = Field(
         16, ge=0, description="with scope=related, at most this many test files linked to a change only by the "
                               "names it uses, strongest link first (test files importing a changed module all run)")
+    related_seconds: float = Field(
+        300.0, ge=0, description="with scope=related, the baseline runs the related test files, closest first, "
+                                 "until this many seconds are spent; the rest are left out, and named (0: no limit)")
     confirm_seconds: float = Field(
         900.0, ge=0, description="with scope=related, the full suite confirms the chosen candidate when it "
                                  "finishes within this many seconds (0: never)")

@@ -4,12 +4,13 @@ needs it, so the baseline covers exactly what candidates are judged on, never th
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
 from r1agent.errors import BaselineError
 from r1agent.events import Message
-from r1agent.sandbox.report import why_unusable
+from r1agent.sandbox.report import TestReport, why_unusable
 
 from .related import related_test_files, test_files
 
@@ -18,12 +19,13 @@ WHOLE_SUITE = "(the whole suite)"  # marks a covered full run
 
 
 class BaselineRuns:
-    """Shared by a round's candidate threads; ``tests``/``covered`` go back into the state after it."""
+    """Shared by a round's candidate threads; ``tests``/``covered``/``dropped`` go back into the state after it."""
 
     def __init__(self, state, svc, emit, graph=None):
         self.state, self.svc, self.emit, self.graph = state, svc, emit, graph
         self.tests: dict[str, str] = dict(state.baseline.tests) if state.baseline else {}
         self.covered: set[str] = set(state.baseline_covered)
+        self.dropped: set[str] = set(state.baseline_dropped)
         self._lock = threading.Lock()
 
     def selection(self, changed: list[str]) -> list[str]:
@@ -42,24 +44,69 @@ class BaselineRuns:
 
     def ensure(self, selection: list[str]) -> dict[str, str]:
         """The baseline results, with every item of ``selection`` run on the unchanged code (plus the
-        reproduction test). A run that says nothing about the code is a setup error (BaselineError)."""
+        reproduction test), or left out for time (``dropped``). A run that says nothing about the code is a
+        setup error (BaselineError)."""
         with self._lock:
-            missing = [s for s in selection if s not in self.covered]
+            missing = [s for s in selection if s not in self.covered and s not in self.dropped]
             if missing:
-                state = self.state
+                state, tests = self.state, self.svc.settings.tests
                 with self.svc.sandbox.create(f"{state.run_id}-baseline-{len(self.covered)}") as sb:
                     if state.repro_patch:
                         sb.apply_patch(state.repro_patch)
-                    report = sb.run_tests(None if missing == [WHOLE_SUITE] else missing)
-                broken = why_unusable(report, self.svc.settings.tests.timeout, expected=state.target_tests)
-                if broken:
-                    raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
-                self.tests |= report.tests
-                self.covered |= set(missing)
-                bad = sum(s in ("failed", "error") for s in report.tests.values())
-                self.emit(Message(f"baseline: {len(report.tests) - bad} of {len(report.tests)} tests pass in the "
-                                  f"{len(missing)} newly selected test file(s) or test(s)"))
+                    if missing == [WHOLE_SUITE]:
+                        runs = [(missing, sb.run_tests(None))]
+                    else:
+                        runs = within_seconds(sb, missing, tests.related_seconds, tests.timeout, state.target_tests)
+                found = {t: s for _, r in runs for t, s in r.tests.items()}
+                kept = [(chunk, r) for i, (chunk, r) in enumerate(runs) if i == 0 or not r.timed_out]
+                for _, r in kept:
+                    if broken := why_unusable(replace(r, tests=found, summary={}), tests.timeout, state.target_tests):
+                        raise BaselineError(f"{NOT_RUNNABLE}: {broken}")
+                ran = [s for chunk, _ in kept for s in chunk]
+                left_out = [s for s in missing if s not in ran]
+                self.tests |= found
+                self.covered |= set(ran)
+                self.dropped |= set(left_out)
+                bad = sum(s in ("failed", "error") for s in found.values())
+                self.emit(Message(f"baseline: {len(found) - bad} of {len(found)} tests pass in the "
+                                  f"{len(ran)} newly selected test file(s) or test(s)"))
+                if left_out:
+                    self.emit(Message(
+                        f"related tests: {len(left_out)} test file(s) left out, the least closely related, as the "
+                        f"baseline did not reach them within tests.related_seconds ({tests.related_seconds:g} s): "
+                        f"{', '.join(left_out[:5])}{f' and {len(left_out) - 5} more' if len(left_out) > 5 else ''}",
+                        level="warning"))
             return dict(self.tests)
+
+    def kept(self, selection: list[str]) -> list[str]:
+        """``selection`` less what the baseline left out for time: candidates run what it ran."""
+        return [s for s in selection if s not in self.dropped]
+
+
+FIRST_FILES = 4  # the first run's files after the targets: enough to learn the suite's pace
+PACE_MARGIN = 0.8  # a later run is sized to this share of the time left at the pace so far
+
+
+def within_seconds(sb, selection: list[str], seconds: float, timeout: float,
+                   targets: list[str]) -> list[tuple[list[str], TestReport]]:
+    """Run ``selection`` (closest first) in successive runs until ``seconds`` are spent: the targets and
+    the first files, then runs sized by the pace so far. A later run past the time left is killed and
+    reported timed out (its files are left out); the first always runs, within ``timeout``."""
+    if seconds <= 0:
+        return [(selection, sb.run_tests(selection, timeout=timeout))]
+    first = sum(s in targets for s in selection) + FIRST_FILES
+    chunk, rest = selection[:first], selection[first:]
+    runs, spent, done = [], 0.0, 0
+    while chunk:
+        report = sb.run_tests(chunk, timeout=timeout if not runs else min(timeout, seconds - spent))
+        runs.append((chunk, report))
+        spent, done = spent + report.duration_s, done + len(chunk)
+        left = seconds - spent
+        if report.timed_out or left <= 0 or not rest:
+            break
+        size = len(rest) if spent <= 0 else max(1, int(PACE_MARGIN * left * done / spent))
+        chunk, rest = rest[:size], rest[size:]
+    return runs
 
 
 def index_graph(svc, repo: Path):

@@ -41,34 +41,36 @@ def _imports(text: str, module: str) -> bool:
 
 def related_test_files(changed: Iterable[str], base: Path, graph=None, candidates: list[str] | None = None,
                        graph_limit: int | None = None) -> list[str]:
-    """The test files related to ``changed`` (paths in ``base``): the changed test files themselves, those
-    importing a changed module (by its full dotted name, or its name within its package), and the
-    ``graph_limit`` test files the def/ref ``graph`` links most strongly to the changed files."""
+    """The test files related to ``changed`` (paths in ``base``), most closely related first, so a run cut
+    short by time drops the weakest: the changed test files themselves, then those importing a changed
+    module (by its full dotted name, or its name within its package) and the ``graph_limit`` test files
+    the def/ref ``graph`` links most strongly to the changed files, by summed edge weight."""
     changed = [c for c in changed if c.endswith(".py")]
     pool = candidates if candidates is not None else test_files(base)
-    found = {c for c in changed if is_test_file(c)}
+    own = sorted(c for c in changed if is_test_file(c))
     modules = []
     for c in changed:
         if not is_test_file(c) and (names := _module_names(c)):
             modules += [names[0], *(n for n in names[1:2] if "." in n)]  # pkg.mod, or mod in a src/ layout
+    importers = set()
     for path in pool:
         try:
             text = (base / path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if any(_imports(text, m) for m in modules):
-            found.add(path)
-    if graph is not None:
-        found |= set(_linked_by_weight(graph, changed, set(pool) - found)[:graph_limit])
-    return sorted(found)
+        if path not in own and any(_imports(text, m) for m in modules):
+            importers.add(path)
+    weight = _link_weights(graph, changed) if graph is not None else {}
+    pooled = set(pool) - set(own) - importers
+    linked = [p for p in sorted(weight, key=lambda p: (-weight[p], p)) if p in pooled][:graph_limit]
+    return own + sorted([*importers, *linked], key=lambda p: (-weight.get(p, 0.0), p not in importers, p))
 
 
-def _linked_by_weight(graph, changed: list[str], pool: set[str]) -> list[str]:
-    """The files of ``pool`` using names the changed files define, strongest link first. A change to a
-    core module (sympy's matrices.py) is used by most of the suite; the summed edge weight puts its own
+def _link_weights(graph, changed: list[str]) -> dict[str, float]:
+    """Each file's summed edge weight into the changed files, for the files using names they define. A
+    change to a core module (sympy's matrices.py) is used by most of the suite; the weight puts its own
     tests (test_matrices.py, test_sparse.py) ahead of the hundreds that touch it in passing."""
     index = {p: i for i, p in enumerate(graph.paths)}
     into = np.isin(graph.dst, [index[c] for c in changed if c in index])
     weight = np.bincount(graph.src[into], weights=graph.weight[into], minlength=len(graph.paths))
-    linked = [(-weight[index[p]], p) for p in pool if p in index and weight[index[p]] > 0]
-    return [p for _, p in sorted(linked)]
+    return {graph.paths[i]: float(weight[i]) for i in np.flatnonzero(weight > 0)}

@@ -83,6 +83,7 @@ class FixState(BaseModel):
     head_commit: str = ""
     baseline: TestReport | None = None
     baseline_covered: list[str] = Field(default_factory=list)  # tests/files the baseline has run (scope=related)
+    baseline_dropped: list[str] = Field(default_factory=list)  # left out for time (tests.related_seconds)
     full_baseline: TestReport | None = None  # the whole suite on the unchanged code, for the confirmation
     repro_patch: str = ""
     repro_test: str = ""

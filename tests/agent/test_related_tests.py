@@ -35,7 +35,8 @@ def test_related_test_files_follow_imports_and_the_def_ref_graph(make_repo):
     update_index(repo, settings)
     graph = load_snapshot(repo, settings).graph
     found = related_test_files(["stats/core.py"], repo, graph)
-    assert found == ["tests/test_core.py", "tests/test_from.py", "tests/test_uses_names.py"]
+    # closest first: the summed weight of the names used; an importer that uses none comes last
+    assert found == ["tests/test_core.py", "tests/test_uses_names.py", "tests/test_from.py"]
     assert related_test_files(["stats/core.py"], repo) == ["tests/test_core.py", "tests/test_from.py"]  # imports only
     assert related_test_files(["tests/test_other.py"], repo) == ["tests/test_other.py"]
 
@@ -57,7 +58,7 @@ def test_graph_linked_test_files_are_capped_strongest_link_first(make_repo):
     everything = related_test_files(["stats/core.py"], repo, graph)
     assert {"tests/test_heavy.py", "tests/test_light.py", "tests/test_from.py"} <= set(everything)
     capped = related_test_files(["stats/core.py"], repo, graph, graph_limit=1)
-    assert capped == ["tests/test_core.py", "tests/test_from.py", "tests/test_heavy.py"]
+    assert capped == ["tests/test_heavy.py", "tests/test_core.py", "tests/test_from.py"]  # by summed weight
     assert related_test_files(["stats/core.py"], repo, graph, graph_limit=0) == ["tests/test_core.py",
                                                                                  "tests/test_from.py"]
 
@@ -89,3 +90,24 @@ def test_a_full_suite_far_over_the_budget_at_the_related_runs_pace_is_not_starte
     assert "full suite skipped: at its related run's pace it takes about" in err
     assert "too close to tests.confirm_seconds (0.01 s) to finish" in err and "full suite confirms" not in err
     assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()  # it stands on its related tests
+
+
+def test_related_files_past_tests_related_seconds_are_left_out_least_related_first(run_cli, make_repo, endpoint):
+    """sympy's related files for one change can take longer than tests.timeout; the baseline runs them
+    closest first until tests.related_seconds are spent, names the rest, and candidates run what it ran."""
+    slow = {f"tests/test_slow_{i}.py": "import time\nfrom stats.core import mean\n\n\ndef test_slow():\n"
+                                       "    time.sleep(1.5)\n    assert mean([2, 4]) == 3\n" for i in range(6)}
+    repo = make_repo(repo_files() | UNRELATED | slow, name="stats")
+    endpoint([turn(GOOD)])
+    result = run_cli("--set", "tests.related_seconds=3", "--set", "tests.confirm_seconds=0", "-C", str(repo), "fix",
+                     "mean() gives the wrong answer", "--no-reproduce", "--candidates", "1")
+    assert result.code == 0, result.err
+    err = " ".join(result.err.split())
+    # the first run (test_core.py, the closest, and three slow files) takes over 3 s: the other three are left out
+    assert ("related tests: 3 test file(s) left out, the least closely related, as the baseline did not reach them "
+            "within tests.related_seconds (3 s): tests/test_slow_3.py, tests/test_slow_4.py, tests/test_slow_5.py"
+            in err)
+    # the unchanged mean() fails test_mean and the three slow files' tests; the candidate runs the same 4 files
+    assert "baseline: 2 of 6 tests pass in the 4 newly selected test file(s) or test(s)" in err
+    assert "ran 6 tests of 4 selected test file(s) or test(s), related to stats/core.py" in err
+    assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()

@@ -73,6 +73,7 @@ def run_candidate(state: FixState, runtime: AgentRuntime, cand: Candidate, emit,
         if trial.passed:
             cand.test_seconds += trial.test_seconds
             known = baseline_runs.ensure(selection) if selection else baseline_runs.ensure_full()
+            selection = baseline_runs.kept(selection)
             # graded on its selection: a test of it missing from the candidate's run fails
             base = {t: s for item in selection for t, s in matching(item, known).items()} if selection else known
             trial = trial_of(Stage("related" if selection else "full", selection or None, TestReport(base, 1), targets),
@@ -136,5 +137,6 @@ def evaluate(state: FixState, runtime: AgentRuntime) -> dict:
         svc.record("candidate", c.model_dump())
     update: dict = {"candidates": [by_key.get(c.key, c) for c in state.candidates]}
     if runs is not None:
-        update |= {"baseline": TestReport(tests=runs.tests, exit_code=1), "baseline_covered": sorted(runs.covered)}
+        update |= {"baseline": TestReport(tests=runs.tests, exit_code=1), "baseline_covered": sorted(runs.covered),
+                   "baseline_dropped": sorted(runs.dropped)}
     return update

@@ -1,0 +1,42 @@
+"""The related baseline runs closest first in runs sized by the pace so far, until its time is spent.
+Real pytest runs in the local backend's sandbox."""
+
+from __future__ import annotations
+
+from r1agent.agent.baseline_runs import within_seconds
+from r1agent.sandbox import open_backend
+from r1agent.settings import Settings
+
+LOCAL = Settings.model_validate({"sandbox": {"backend": "local"}})
+
+
+def _test_file(seconds: float) -> str:
+    return f"import time\n\n\ndef test_it():\n    time.sleep({seconds})\n"
+
+
+def test_runs_grow_with_the_pace_and_a_run_past_the_time_left_is_cut(make_repo):
+    files = {f"tests/test_quick_{i}.py": _test_file(0.05) for i in range(8)} | {"tests/test_stuck.py": _test_file(60)}
+    repo = make_repo(files)
+    order = [f"tests/test_quick_{i}.py" for i in range(8)]
+    with open_backend(LOCAL, repo).create("related") as sb:
+        quick = within_seconds(sb, order, seconds=120, timeout=60, targets=[])
+        cut = within_seconds(sb, [*order[:4], "tests/test_stuck.py", *order[4:]], seconds=8, timeout=60, targets=[])
+    # the first four learn the pace; the other four fit the time left, so they run together
+    assert [chunk for chunk, _ in quick] == [order[:4], order[4:]]
+    assert all(not r.timed_out and set(r.tests.values()) == {"passed"} for _, r in quick)
+    # a later run is killed at the time left, not at tests.timeout
+    (first, report_1), (second, report_2) = cut
+    assert first == order[:4] and not report_1.timed_out
+    assert second[0] == "tests/test_stuck.py" and report_2.timed_out
+    assert report_1.duration_s + report_2.duration_s < 20
+
+
+def test_targets_ride_in_the_first_run_and_no_limit_is_one_run(make_repo):
+    files = {f"tests/test_quick_{i}.py": _test_file(0) for i in range(6)}
+    repo = make_repo(files)
+    order = ["tests/test_quick_5.py::test_it", *(f"tests/test_quick_{i}.py" for i in range(5))]
+    with open_backend(LOCAL, repo).create("related") as sb:
+        runs = within_seconds(sb, order, seconds=120, timeout=60, targets=[order[0]])
+        unlimited = within_seconds(sb, order, seconds=0, timeout=60, targets=[order[0]])
+    assert [chunk for chunk, _ in runs] == [order[:5], order[5:]]
+    assert [chunk for chunk, _ in unlimited] == [order] and len(unlimited[0][1].tests) == 6
