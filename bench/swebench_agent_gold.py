@@ -156,21 +156,26 @@ def main() -> None:
     ap.add_argument("--mirrors", type=Path, required=True)
     ap.add_argument("--gold-out", type=Path, help="a finished `--gold` run of the same instances to compare with")
     ap.add_argument("--ids", default="", help="comma-separated instance ids (default: all 72)")
+    ap.add_argument("--workers", type=int, default=1, help="instances at once on the agent path")
+    ap.add_argument("--no-gold", action="store_true", help="the agent path alone, without a --gold run to compare")
     args = ap.parse_args()
     mirrors = args.mirrors.expanduser()
     wanted = {i for i in args.ids.split(",") if i}
     lines = [ln for ln in LITE.read_text().splitlines()
              if ln.strip() and (not wanted or json.loads(ln)["instance_id"] in wanted)]
     gold_out = args.gold_out or args.out.with_name(args.out.name + "-gold")
-    if args.gold_out is None:
+    if args.gold_out is None and not args.no_gold:
         run_batch(lines, gold_out, mirrors, "--gold")
     with ScriptedEndpoint([], responder=responder_for([json.loads(ln) for ln in lines], mirrors)) as endpoint:
-        run_batch(lines, args.out, mirrors, "--no-reproduce", "--endpoint", endpoint.base_url)
-    print("--gold (the agent skipped):")
-    summarise(gold_out)
+        run_batch(lines, args.out, mirrors, "--no-reproduce", "--endpoint", endpoint.base_url,
+                  "--workers", str(args.workers))
+    if not args.no_gold:
+        print("--gold (the agent skipped):")
+        summarise(gold_out)
     print("\nthe agent path, the gold patch as R1's answer:")
     summarise(args.out)
-    compare(gold_out, args.out)
+    if not args.no_gold:
+        compare(gold_out, args.out)
 
 
 if __name__ == "__main__":
