@@ -28,9 +28,8 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from r1agent.settings import Settings
-from r1agent.tools.index import load_records, load_terms, update_index
+from r1agent.tools.index import load_snapshot, load_terms, update_index
 from r1agent.tools.localize import rank_files
-from r1agent.tools.terms import plain_words
 
 HERE = Path(__file__).parent
 MIRRORS = Path(os.environ.get("R1AGENT_MIRRORS", "/work/.mirror"))
@@ -47,6 +46,11 @@ PER_PROJECT = 30
 _FIX = re.compile(r"\b(fix|fixes|fixed|fixing|bug|bugfix)\b", re.I)
 _NOT_A_BUG = re.compile(r"\b(typo|typos|docs?|documentation|changelog|lint|flake8|mypy|pre-commit|ci|test suite|tests?)\b", re.I)
 _TRAILER = re.compile(r"^(signed-off-by|co-authored-by|reviewed-by|cherry picked)", re.I)
+
+
+def plain_words(text: str) -> list[str]:
+    """Lowercase words with no identifier splitting: what a plain BM25 baseline sees."""
+    return [w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -110,7 +114,7 @@ def run(cases: list[dict], work: Path) -> None:
         subprocess.run(["git", "-C", str(checkout), "clean", "-q", "-fdx"], check=True)
         t = time.perf_counter()
         update_index(checkout, settings)
-        records = load_records(checkout, settings)
+        records = list(load_snapshot(checkout, settings).records.values())
         ours = [h.path for h in rank_files(records, load_terms(checkout, settings), case["message"], top_k=10).files]
         t_ours += time.perf_counter() - t
         paths = [r.path for r in records]

@@ -335,11 +335,6 @@ def load_snapshot(repo: Path, settings: Settings) -> Snapshot:
         conn.close()
 
 
-def load_records(repo: Path, settings: Settings) -> list[FileRecord]:
-    """Every parsed file of the repo's index, sorted by path (call ``update_index`` first)."""
-    return list(load_snapshot(repo, settings).records.values())
-
-
 def load_terms(repo: Path, settings: Settings) -> dict[str, FileTerms]:
     """Each parsed file's search terms, for lexical retrieval."""
     conn = _connect(db_path(repo_root(repo), settings))

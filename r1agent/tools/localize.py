@@ -20,7 +20,7 @@ from r1agent.tools.graph import RefGraph, boost, build_graph
 from r1agent.tools.index import FileRecord, FileTerms, load_snapshot, load_terms, update_index
 from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.rank import pagerank
-from r1agent.tools.terms import bm25, definition_terms, query_counts, split_identifier, terms
+from r1agent.tools.terms import bm25, query_counts, split_identifier, terms
 
 # Weights of the signals in a file's score; each signal is first scaled to [0, 1].
 W_FILE_TEXT = 1.0
@@ -84,25 +84,20 @@ def _path_terms(path: str) -> tuple[str, ...]:
                  if len(t) > 1)
 
 
-def _terms_of(record: FileRecord) -> FileTerms:
-    """Terms for a record that comes with none (a caller ranking records of its own)."""
-    return FileTerms({}, [definition_terms(d.name, d.qualname, d.signature) for d in record.definitions])
-
-
-def _lexical_scores(terms_of: list[FileTerms], paths: list[str], def_file: np.ndarray,
+def _lexical_scores(terms_of: list[FileTerms], words: np.ndarray, paths: list[str], def_file: np.ndarray,
                     query: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """BM25 of each file (its terms, with its path's terms three times over: paths say much, and are
-    short) and of each definition (its own terms and its file's path's), for ``query``."""
+    """BM25 of each file (its ``words`` terms, with its path's terms three times over: paths say much, and
+    are short) and of each definition (its own terms and its file's path's), for ``query``."""
     wanted = set(query)
     path_terms = [_path_terms(p) for p in paths]
     path_counts = query_counts(path_terms, wanted)
-    file_len = np.fromiter((sum(t.counts.values()) + 3 * len(pt) for t, pt in zip(terms_of, path_terms, strict=True)),
-                           dtype=np.float64, count=len(paths))
+    path_len = np.fromiter(map(len, path_terms), dtype=np.float64, count=len(paths))
+    file_len = words + 3 * path_len
     file_counts = {q: np.fromiter((t.counts.get(q, 0) for t in terms_of), dtype=np.float64, count=len(paths))
                    + 3 * path_counts[q] for q in wanted}
     defs = [d for t in terms_of for d in t.definitions]
     def_len = np.fromiter(map(len, defs), dtype=np.float64, count=len(defs))
-    def_len += np.fromiter(map(len, path_terms), dtype=np.float64, count=len(paths))[def_file]
+    def_len += path_len[def_file]
     def_counts = {q: c + path_counts[q][def_file] for q, c in query_counts(defs, wanted).items()}
     return bm25(file_counts, file_len, query), bm25(def_counts, def_len, query)
 
@@ -125,10 +120,11 @@ def rank_files(
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
-    terms_of = [file_terms.get(r.path) or _terms_of(r) for r in records]
+    terms_of = [file_terms[p] for p in paths]
+    words = np.fromiter((sum(t.counts.values()) for t in terms_of), dtype=np.float64, count=n)
     sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]
     def_file = np.fromiter((i for i, _d in sym_rows), dtype=np.int64, count=len(sym_rows))
-    file_bm25, sym_scores = (_scaled(s) for s in _lexical_scores(terms_of, paths, def_file, query))
+    file_bm25, sym_scores = (_scaled(s) for s in _lexical_scores(terms_of, words, paths, def_file, query))
     best_sym = np.zeros(n)
     np.maximum.at(best_sym, def_file, sym_scores)
 
@@ -175,7 +171,7 @@ def rank_files(
     seeds = {paths[i]: float(base[i]) for i in np.argsort(-base, kind="stable")[:20] if base[i] > 0}
     graph_score = _scaled(pagerank(graph, seeds)) if seeds else np.zeros(n)
     prior = _scaled(np.sqrt(pagerank(graph)))
-    size = _scaled(np.log1p(np.asarray([sum(t.counts.values()) for t in terms_of], dtype=np.float64)))
+    size = _scaled(np.log1p(words))
     total = base + W_GRAPH * graph_score + W_PRIOR * prior + W_SIZE * size
     for i, p in enumerate(paths):
         if _is_test(p):

@@ -62,11 +62,6 @@ def terms(text: str) -> list[str]:
     return terms_of_identifiers(_IDENT.findall(text))
 
 
-def plain_words(text: str) -> list[str]:
-    """Lowercase words with no identifier splitting: what a plain BM25 baseline sees."""
-    return [w.lower() for w in _IDENT.findall(text)]
-
-
 def definition_terms(name: str, qualname: str, signature: str) -> tuple[str, ...]:
     """A definition's search terms: its name, the parts of its qualified name, its signature's terms."""
     return (name.lower(), *split_identifier(qualname.replace(".", "_")), *terms(signature))

@@ -13,7 +13,7 @@ from r1agent.errors import RepoError
 from r1agent.settings import Settings
 from r1agent.tools import index
 from r1agent.tools.files import _skip_reason_by_name
-from r1agent.tools.index import db_path, load_records, update_index
+from r1agent.tools.index import db_path, load_snapshot, update_index
 
 SOURCES = {
     "py/shapes.py": "class Shape(Base):\n    def area(self, scale: float = 1.0) -> float:\n        return compute(self)\n\n\ndef make_shape(kind):\n    return Shape()\n",
@@ -51,6 +51,11 @@ REFERENCES = {"py/shapes.py": "compute", "js/app.js": "draw", "ts/api.ts": "post
               "rs/lib.rs": "square", "ts/view.tsx": "Props", "java/Account.java": "ledger", "c/list.c": "count", "cpp/engine.cpp": "step"}
 
 
+def records_of(repo, settings):
+    """Every parsed file of the index, by path."""
+    return list(load_snapshot(repo, settings).records.values())
+
+
 def _git(repo: Path, *args: str) -> None:
     subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@e", *args], cwd=repo, check=True, capture_output=True)
 
@@ -77,7 +82,7 @@ def polyglot(tmp_path_factory) -> tuple[Path, Settings]:
 @pytest.mark.parametrize("path", sorted(EXPECTED))
 def test_definitions_have_kind_span_and_signature_per_language(polyglot, path):
     repo, settings = polyglot
-    rec = next(r for r in load_records(repo, settings) if r.path == path)
+    rec = next(r for r in records_of(repo, settings) if r.path == path)
     got = {(d.kind, d.qualname, d.start_line, d.end_line) for d in rec.definitions}
     expected, signature = EXPECTED[path]
     assert expected <= got
@@ -108,7 +113,7 @@ def test_only_changed_files_are_reparsed(make_repo, tmp_path):
     (repo / "pkg/m9.py").unlink()
     report = update_index(repo, settings)
     assert report.removed == 1 and report.files == 29
-    names = {d.name for r in load_records(repo, settings) for d in r.definitions}
+    names = {d.name for r in records_of(repo, settings) for d in r.definitions}
     assert "renamed" in names and "f7" not in names and "f9" not in names
 
 
@@ -118,7 +123,7 @@ def test_process_pool_and_inline_parsing_agree(make_repo, tmp_path):
     inline = Settings(cache_dir=tmp_path / "b")
     update_index(repo, pooled, workers=2)
     update_index(repo, inline, workers=1)
-    assert load_records(repo, pooled) == load_records(repo, inline)
+    assert records_of(repo, pooled) == records_of(repo, inline)
 
 
 def test_skips_are_recorded_with_reasons_and_secrets_never_stored(make_repo, tmp_path):
@@ -151,7 +156,7 @@ def test_skips_are_recorded_with_reasons_and_secrets_never_stored(make_repo, tmp
     assert reasons["/".join(["d"] * 45) + "/deep.py"] == "too deep"
     assert "ignored.py" not in reasons
     assert report.skip_counts()["secret"] == 3
-    indexed = {r.path for r in load_records(repo, Settings(cache_dir=tmp_path / "cache"))}
+    indexed = {r.path for r in records_of(repo, Settings(cache_dir=tmp_path / "cache"))}
     assert indexed == {"app.py", "untracked.py"}
     db = db_path(repo.resolve(), Settings(cache_dir=tmp_path / "cache"))
     stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
@@ -166,7 +171,7 @@ def test_syntax_errors_are_counted_and_do_not_stop_the_run(make_repo, tmp_path):
     repo = make_repo({"ok.py": "def fine():\n    pass\n", "broken.py": "def good():\n    pass\n\ndef bad(:\n  ))\n"})
     report = update_index(repo, Settings(cache_dir=tmp_path / "cache"))
     assert report.syntax_errors == 1 and report.files == 2
-    broken = next(r for r in load_records(repo, Settings(cache_dir=tmp_path / "cache")) if r.path == "broken.py")
+    broken = next(r for r in records_of(repo, Settings(cache_dir=tmp_path / "cache")) if r.path == "broken.py")
     assert broken.syntax_errors and "good" in {d.name for d in broken.definitions}
 
 

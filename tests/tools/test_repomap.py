@@ -14,11 +14,16 @@ from r1agent.settings import Settings
 from r1agent.tools import index, rank
 from r1agent.tools.columns import Columns
 from r1agent.tools.graph import boost, link
-from r1agent.tools.index import FileRecord, load_records, update_index
+from r1agent.tools.index import FileRecord, load_snapshot, update_index
 from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
 from r1agent.tools.symbols import Definition
 from r1agent.tools.tokens import estimate_tokens
+
+
+def records_of(repo, settings):
+    """Every parsed file of the index, by path."""
+    return list(load_snapshot(repo, settings).records.values())
 
 
 def _project() -> dict[str, str]:
@@ -121,10 +126,10 @@ def test_one_file_change_reparses_that_file_and_maps_as_a_fresh_build(make_repo,
         fresh = build_repo_map(repo, Settings(cache_dir=tmp_path / f"fresh{step}"), budget=500,
                                issue_text="settle_invoice fails")
         assert kept == fresh
-        assert load_records(repo, settings) == load_records(repo, Settings(cache_dir=tmp_path / f"fresh{step}"))
+        assert records_of(repo, settings) == records_of(repo, Settings(cache_dir=tmp_path / f"fresh{step}"))
     (repo / "pkg/mod7.py").unlink()
     assert update_index(repo, settings).removed == 1
-    assert "pkg/mod7.py" not in {r.path for r in load_records(repo, settings)}
+    assert "pkg/mod7.py" not in {r.path for r in records_of(repo, settings)}
     assert build_repo_map(repo, settings, budget=500) == build_repo_map(repo, Settings(cache_dir=tmp_path / "gone"), budget=500)
 
 
