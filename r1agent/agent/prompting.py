@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jinja2
 
+from r1agent.errors import InputError
 from r1agent.events import EventSink
 from r1agent.settings import Settings
 from r1agent.tools.tokens import estimate_tokens
@@ -23,6 +24,7 @@ PROMPTS = Path(__file__).parent / "prompts"
 # package would add ~40 ms to `r1agent context`, which applies no edit.
 EDIT_FORMAT = Path(__file__).parents[1] / "tools" / "edits" / "prompt.md"
 FEEDBACK_TAIL_CHARS = 1500
+MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is refused
 
 
 @lru_cache(maxsize=1)
@@ -105,14 +107,40 @@ class FirstPrompt:
         return out
 
 
+def completion_cap(settings: Settings) -> int:
+    return settings.endpoint.max_tokens or settings.profile.max_tokens
+
+
+def prompt_budget(settings: Settings) -> int:
+    """Tokens a request's prompt may hold: the profile's context, less the completion cap."""
+    return settings.profile.context_length - completion_cap(settings)
+
+
+def fit_budget(settings: Settings, fixed_tokens: int) -> tuple[int, int]:
+    """The (map, file) budgets for a first prompt whose other parts cost ``fixed_tokens``: the settings'
+    sizes, cut so that the prompt plus the feedback reserve fits the model. The map gives way first,
+    down to a quarter of the room; then the code, down to MIN_FILE_TOKENS."""
+    room = prompt_budget(settings) - settings.context.feedback_reserve - fixed_tokens
+    map_tokens, file_tokens = settings.context.map_tokens, settings.context.file_tokens
+    if map_tokens + file_tokens > room:
+        map_tokens = max(0, min(map_tokens, max(room // 4, room - file_tokens)))
+        file_tokens = max(min(file_tokens, MIN_FILE_TOKENS), room - map_tokens)
+    if file_tokens > room:
+        raise InputError(
+            f"the issue and instructions ({fixed_tokens} tokens) leave no room for code in the "
+            f"{settings.profile.name} profile's {settings.profile.context_length}-token context (completion cap "
+            f"{completion_cap(settings)}, feedback reserve {settings.context.feedback_reserve}); shorten the issue, "
+            "or lower endpoint.max_tokens or context.feedback_reserve"
+        )
+    return map_tokens, file_tokens
+
+
 def first_prompt(
     repo: Path, issue: str, settings: Settings, *, target_tests: list[str], pinned: list[str], build_context,
     on_event: EventSink,
 ) -> FirstPrompt:
     """Build the pack within the model's budget (its context, less the completion cap and the feedback
     reserve, less the instructions and the issue), then render the first prompt from it."""
-    from r1agent.tools.context import fit_budget
-
     instructions = render("instructions.j2", edit_format=EDIT_FORMAT.read_text(encoding="utf-8"))
     fixed = render("context.j2", repo_map="", files=[], issue=issue.strip(), target_tests=target_tests)
     map_tokens, file_tokens = fit_budget(settings, estimate_tokens(instructions + fixed + render("propose.j2")))

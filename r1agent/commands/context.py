@@ -20,11 +20,11 @@ from r1agent.issue_input import resolve_issue
 def context_command(app, issue, issue_file, tests, as_json) -> None:
     """Show the first prompt `r1agent fix` would send for this issue: the repo map, each file whole or as
     excerpts, the issue, with token counts per part (estimated for DeepSeek's tokenizer)."""
-    from r1agent.agent.prompting import first_prompt
+    from r1agent.agent.prompting import first_prompt, prompt_budget
     from r1agent.messages import build_messages
     from r1agent.profiles import PROFILES
     from r1agent.progress_bar import progress_bar
-    from r1agent.tools.context import build_context_pack, prompt_budget
+    from r1agent.tools.context import build_context_pack
     from r1agent.tools.files import repo_root
     from r1agent.tools.tokens import estimate_tokens
 

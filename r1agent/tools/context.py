@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 
-from r1agent.errors import InputError
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
 from r1agent.tools.excerpts import Excerpt, Span, best_excerpt
@@ -33,7 +32,6 @@ LATER_SHARE = 0.3  # ... and each later one
 MIN_EXCERPT = 600  # less room than this shows too little of a large file to be worth a place
 SKELETON_TOKENS = 200  # the signatures shown of an excerpted file's other definitions
 EXCERPT_NOTE = "(excerpts: each `⋮ lines A-B not shown` line stands for lines of the file that are not shown; never quote it)"
-MIN_FILE_TOKENS = 500  # a first prompt with less room for code than this is refused
 # A definition's score: its words against the issue, plus what the issue names outright.
 W_NAMED = 1.0  # its name (or Class.name) is written in the issue as code
 W_WORD = 0.3  # its name appears among the issue's plain words
@@ -228,31 +226,3 @@ def build_context_pack(
     repo_map = render_map(snap.columns, budget=map_tokens, focus=[f.path for f in files], issue_text=issue_text,
                           exclude=whole, graph=snap.graph).text if map_tokens > 0 else ""
     return ContextPack(repo_map=repo_map, files=files, localization=localization)
-
-
-def completion_cap(settings: Settings) -> int:
-    return settings.endpoint.max_tokens or settings.profile.max_tokens
-
-
-def prompt_budget(settings: Settings) -> int:
-    """Tokens a request's prompt may hold: the profile's context, less the completion cap."""
-    return settings.profile.context_length - completion_cap(settings)
-
-
-def fit_budget(settings: Settings, fixed_tokens: int) -> tuple[int, int]:
-    """The (map, file) budgets for a first prompt whose other parts cost ``fixed_tokens``: the settings'
-    sizes, cut so that the prompt plus the feedback reserve fits the model. The map gives way first,
-    down to a quarter of the room; then the code, down to MIN_FILE_TOKENS."""
-    room = prompt_budget(settings) - settings.context.feedback_reserve - fixed_tokens
-    map_tokens, file_tokens = settings.context.map_tokens, settings.context.file_tokens
-    if map_tokens + file_tokens > room:
-        map_tokens = max(0, min(map_tokens, max(room // 4, room - file_tokens)))
-        file_tokens = max(min(file_tokens, MIN_FILE_TOKENS), room - map_tokens)
-    if file_tokens > room:
-        raise InputError(
-            f"the issue and instructions ({fixed_tokens} tokens) leave no room for code in the "
-            f"{settings.profile.name} profile's {settings.profile.context_length}-token context (completion cap "
-            f"{completion_cap(settings)}, feedback reserve {settings.context.feedback_reserve}); shorten the issue, "
-            "or lower endpoint.max_tokens or context.feedback_reserve"
-        )
-    return map_tokens, file_tokens

@@ -36,10 +36,9 @@ def failing(tests: dict[str, str]) -> list[str]:
 def ask_model(runtime: AgentRuntime, state, messages: list, n: int, purpose: str):
     """One R1 request; returns the completion and the state's updated token usage."""
     from r1agent.events import Phase
-    from r1agent.tools.context import prompt_budget
     from r1agent.tools.tokens import estimate_tokens
 
-    from ..prompting import fit_messages
+    from ..prompting import fit_messages, prompt_budget
 
     svc, emit = runtime.context, emitter(runtime)
     messages = fit_messages(messages, prompt_budget(svc.settings), estimate_tokens)
