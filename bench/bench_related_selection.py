@@ -1,11 +1,15 @@
 """Which test files a candidate runs, on real repos, with the graph-linked files capped
-(tests.related_graph_files) against uncapped, in the same run; no Docker, no test is run.
+(tests.related_graph_files) against uncapped, and in what order, in the same run; no Docker, no test
+is run.
 
 For each SWE-bench Lite dev instance: the checkout at its base commit is indexed, the gold patch's source
-files are the change, and the related selection is taken both ways. Printed: how many test files each
-selects (the time a candidate and its baseline spend in tests grows with them), and in how many
-instances the selection holds every existing test file the instance's own test patch edits (the tests
-its developers thought the change touches).
+files are the change, and the related selection is taken three ways: capped and ordered by closeness
+(link weight times its share of the file's links, the default), capped and ordered by weight alone,
+and uncapped. Printed: how many test files each selects (the time a candidate and its baseline spend
+in tests grows with them), in how many instances the selection holds every existing test file the
+instance's own test patch edits (the tests its developers thought the change touches), and in how many
+those are all among the first 4 and 8 files of the order (what the baseline runs first when
+tests.related_seconds runs out).
 
     .venv/bin/python bench/bench_related_selection.py --mirrors ~/mirrors [--work DIR] [IDS...]
 """
@@ -26,6 +30,7 @@ from r1agent.settings import Settings
 from r1agent.tools.index import load_snapshot, update_index
 
 LITE = Path(__file__).resolve().parent.parent.parent / "shared" / "swebench" / "lite-dev.jsonl"
+FIRST = (4, 8)
 
 
 def checkout(work: Path, mirrors: Path, repo: str, commit: str) -> Path:
@@ -46,10 +51,15 @@ def measure(row: dict, work: Path, mirrors: Path, settings: Settings) -> dict:
     graph = load_snapshot(repo, settings).graph
     code = [p.path for p in PatchSet(row["patch"]) if p.path.endswith(".py")]
     own = {p.path for p in PatchSet(row["test_patch"]) if p.path.endswith(".py") and not p.is_added_file}
+    limit = settings.tests.related_graph_files
     uncapped = related_test_files(code, repo, graph)
-    capped = related_test_files(code, repo, graph, graph_limit=settings.tests.related_graph_files)
+    capped = related_test_files(code, repo, graph, graph_limit=limit)
+    weighed = related_test_files(code, repo, graph, graph_limit=limit, focus=False)
     return {"instance": row["instance_id"], "uncapped": len(uncapped), "capped": len(capped),
-            "own_in_uncapped": own <= set(uncapped), "own_in_capped": own <= set(capped)}
+            "own_in_uncapped": own <= set(uncapped), "own_in_capped": own <= set(capped),
+            "own_in_weighed": own <= set(weighed),
+            **{f"own_first_{k}": own <= set(capped[:k]) for k in FIRST},
+            **{f"own_first_{k}_weighed": own <= set(weighed[:k]) for k in FIRST}}
 
 
 def main() -> None:
@@ -78,7 +88,12 @@ def main() -> None:
     print(f"test files selected over {len(results)} instances: capped {cap}, uncapped {unc}: "
           f"{unc / max(cap, 1):.2f}x fewer")
     print(f"instances whose own test files are all selected: capped {sum(r['own_in_capped'] for r in results)}, "
+          f"capped by weight alone {sum(r['own_in_weighed'] for r in results)}, "
           f"uncapped {sum(r['own_in_uncapped'] for r in results)}")
+    for k in FIRST:
+        new, old = (sum(r[f"own_first_{k}{how}"] for r in results) for how in ("", "_weighed"))
+        print(f"... all among the first {k} files run: by closeness {new}, by weight alone {old} "
+              f"({new / max(old, 1):.2f}x)")
 
 
 if __name__ == "__main__":

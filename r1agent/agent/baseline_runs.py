@@ -83,18 +83,18 @@ class BaselineRuns:
         return [s for s in selection if s not in self.dropped]
 
 
-FIRST_FILES = 4  # the first run's files after the targets: enough to learn the suite's pace
 PACE_MARGIN = 0.8  # a later run is sized to this share of the time left at the pace so far
 
 
 def within_seconds(sb, selection: list[str], seconds: float, timeout: float,
                    targets: list[str]) -> list[tuple[list[str], TestReport]]:
     """Run ``selection`` (closest first) in successive runs until ``seconds`` are spent: the targets and
-    the first files, then runs sized by the pace so far. A later run past the time left is killed and
-    reported timed out (its files are left out); the first always runs, within ``timeout``."""
+    the first file, then runs sized by the pace so far, each at most twice what ran before it, so a run
+    killed at the time left (reported timed out; its files are left out) loses no more than ran. The
+    first always runs, within ``timeout``."""
     if seconds <= 0:
         return [(selection, sb.run_tests(selection, timeout=timeout))]
-    first = sum(s in targets for s in selection) + FIRST_FILES
+    first = sum(s in targets for s in selection) + 1
     chunk, rest = selection[:first], selection[first:]
     runs, spent, done = [], 0.0, 0
     while chunk:
@@ -104,7 +104,7 @@ def within_seconds(sb, selection: list[str], seconds: float, timeout: float,
         left = seconds - spent
         if report.timed_out or left <= 0 or not rest:
             break
-        size = len(rest) if spent <= 0 else max(1, int(PACE_MARGIN * left * done / spent))
+        size = min(2 * done, len(rest) if spent <= 0 else max(1, int(PACE_MARGIN * left * done / spent)))
         chunk, rest = rest[:size], rest[size:]
     return runs
 

@@ -40,11 +40,12 @@ def _imports(text: str, module: str) -> bool:
 
 
 def related_test_files(changed: Iterable[str], base: Path, graph=None, candidates: list[str] | None = None,
-                       graph_limit: int | None = None) -> list[str]:
+                       graph_limit: int | None = None, focus: bool = True) -> list[str]:
     """The test files related to ``changed`` (paths in ``base``), most closely related first, so a run cut
     short by time drops the weakest: the changed test files themselves, then those importing a changed
     module (by its full dotted name, or its name within its package) and the ``graph_limit`` test files
-    the def/ref ``graph`` links most strongly to the changed files, by summed edge weight."""
+    the def/ref ``graph`` links most closely to the changed files (see ``_link_weights``; ``focus=False``
+    ranks by weight alone, the benchmark's peer)."""
     changed = [c for c in changed if c.endswith(".py")]
     pool = candidates if candidates is not None else test_files(base)
     own = sorted(c for c in changed if is_test_file(c))
@@ -60,17 +61,20 @@ def related_test_files(changed: Iterable[str], base: Path, graph=None, candidate
             continue
         if path not in own and any(_imports(text, m) for m in modules):
             importers.add(path)
-    weight = _link_weights(graph, changed) if graph is not None else {}
+    weight = _link_weights(graph, changed, focus) if graph is not None else {}
     pooled = set(pool) - set(own) - importers
     linked = [p for p in sorted(weight, key=lambda p: (-weight[p], p)) if p in pooled][:graph_limit]
     return own + sorted([*importers, *linked], key=lambda p: (-weight.get(p, 0.0), p not in importers, p))
 
 
-def _link_weights(graph, changed: list[str]) -> dict[str, float]:
-    """Each file's summed edge weight into the changed files, for the files using names they define. A
-    change to a core module (sympy's matrices.py) is used by most of the suite; the weight puts its own
-    tests (test_matrices.py, test_sparse.py) ahead of the hundreds that touch it in passing."""
+def _link_weights(graph, changed: list[str], focus: bool = True) -> dict[str, float]:
+    """How closely each file using names the changed files define is linked to them: its summed edge
+    weight into them, times the share of all its edge weight that this is. A change to a core module
+    (sympy's matrices.py) is used by most of the suite in passing; weight puts its own tests
+    (test_matrices.py, test_sparse.py) ahead of those, and the share puts them ahead of the large files
+    that use every module (test_args.py, test_wester.py), which also take the longest to run."""
     index = {p: i for i, p in enumerate(graph.paths)}
     into = np.isin(graph.dst, [index[c] for c in changed if c in index])
     weight = np.bincount(graph.src[into], weights=graph.weight[into], minlength=len(graph.paths))
-    return {graph.paths[i]: float(weight[i]) for i in np.flatnonzero(weight > 0)}
+    total = np.bincount(graph.src, weights=graph.weight, minlength=len(graph.paths)) if focus else weight
+    return {graph.paths[i]: float(weight[i] ** 2 / total[i]) for i in np.flatnonzero(weight > 0)}
