@@ -11,6 +11,8 @@ from pathlib import Path
 
 from r1agent.diffs import kept_files
 from r1agent.sandbox import PatchError, TestReport
+from r1agent.sandbox.runners import as_swebench_runs
+from r1agent.sandbox.testrun import runner_for
 from r1agent.sandbox.trial import Stage, run_trial
 from r1agent.settings import Settings
 
@@ -106,7 +108,7 @@ def evaluate_patch(inst: Instance, checkout: Path, model_patch: str, settings: S
         f2p = [t for t in inst.FAIL_TO_PASS if t in named]
         stage = Stage("graded", test_files_of([where.get(t, t) for t in named]),
                       expected_baseline(f2p, [t for t in inst.PASS_TO_PASS if t in named]), f2p,
-                      rename=as_swebench_names)
+                      rename=as_swebench_names, runner=as_swebench_runs(runner_for(sb, settings.tests.command)))
         trial = run_trial(sb, [model_patch], [stage])
     took = round(time.time() - started, 2)
     if trial.last:  # the phase's stdout is the run's evaluate.log: what ran and how it ended, for whoever digs

@@ -10,6 +10,7 @@ from r1agent.sandbox.baseline import GIT_IDENTITY
 from r1agent.sandbox.errors import PatchError
 from r1agent.sandbox.execution import ExecResult
 from r1agent.sandbox.report import TestReport
+from r1agent.sandbox.runners import Runner
 from r1agent.sandbox.testrun import collect_suite, run_test_suite
 from r1agent.settings import Settings
 
@@ -66,9 +67,11 @@ class Sandbox(ABC):
             raise SandboxError(f"git diff in the sandbox failed: {result.stderr.strip()[:300]}")
         return result.stdout
 
-    def run_tests(self, selection: list[str] | None = None, timeout: float | None = None) -> TestReport:
-        """Run the tests (pytest unless tests.command is set) and report each test's status."""
-        return run_test_suite(self, self.settings.tests.command, selection, timeout or self.settings.tests.timeout)
+    def run_tests(self, selection: list[str] | None = None, timeout: float | None = None,
+                  runner: Runner | None = None) -> TestReport:
+        """Run the tests (with the repo's runner, or tests.command when set) and report each test's status."""
+        return run_test_suite(self, self.settings.tests.command, selection, timeout or self.settings.tests.timeout,
+                              runner)
 
     def collect_tests(self, timeout: float | None = None) -> TestReport | None:
         """The suite's tests, listed but not run (see ``collect_suite``)."""

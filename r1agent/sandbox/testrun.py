@@ -19,10 +19,11 @@ def runner_for(sb: Sandbox, command: str | None) -> Runner:
 
 
 def run_test_suite(sb: Sandbox, configured_command: str | None, selection: list[str] | None,
-                   timeout: float) -> TestReport:
-    """Run the tests (all, or ``selection``: test ids or files) and report each test's status. A configured
-    command whose output names no test is reported as one test, named by the command, passed or failed."""
-    runner = runner_for(sb, configured_command)
+                   timeout: float, runner: Runner | None = None) -> TestReport:
+    """Run the tests (all, or ``selection``: test ids or files) with ``runner``, by default the repo's,
+    and report each test's status. A configured command whose output names no test is reported as one
+    test, named by the command, passed or failed."""
+    runner = runner or runner_for(sb, configured_command)
     command = runner.command(sb.python, list(selection or []))
     result = sb.exec(f"rm -f {JUNIT_FILE}; {command}", timeout=timeout)
     output = result.stdout + ("\n" + result.stderr if result.stderr.strip() else "")

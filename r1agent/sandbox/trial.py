@@ -12,6 +12,7 @@ from r1agent.events import EventSink, TestProgress, ignore
 from r1agent.sandbox.errors import PatchError
 from r1agent.sandbox.grading import Grade, grade
 from r1agent.sandbox.report import TestReport
+from r1agent.sandbox.runners import Runner
 
 if TYPE_CHECKING:
     from r1agent.sandbox.sandbox import Sandbox
@@ -35,6 +36,7 @@ class Stage:
     targets: Sequence[str] | None = ()
     timeout: float | Callable[[], float] | None = None  # a function when it depends on a budget's time left
     rename: Callable[[TestReport], TestReport] | None = None
+    runner: Runner | None = None  # the repo's own (or tests.command) unless given
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def run_trial(sb: Sandbox, patches: Sequence[str], stages: Sequence[Stage], emit
             trial.stopped = True
             break
         emit(TestProgress(index, stage.name))
-        report = sb.run_tests(stage.selection, timeout=stage.timeout() if callable(stage.timeout) else stage.timeout)
+        report = sb.run_tests(stage.selection, timeout=stage.timeout() if callable(stage.timeout) else stage.timeout,
+                              runner=stage.runner)
         if stage.rename:
             report = stage.rename(report)
         baseline = stage.baseline(report) if callable(stage.baseline) else stage.baseline
