@@ -73,7 +73,7 @@ class BaselineRuns:
                 if left_out:
                     self.emit(Message(
                         f"related tests: {len(left_out)} test file(s) left out, the least closely related, as the "
-                        f"baseline did not reach them within tests.related_seconds ({tests.related_seconds:g} s): "
+                        f"baseline did not finish them within tests.related_seconds ({tests.related_seconds:g} s): "
                         f"{', '.join(left_out[:5])}{f' and {len(left_out) - 5} more' if len(left_out) > 5 else ''}",
                         level="warning"))
             return dict(self.tests)

@@ -104,7 +104,7 @@ def test_related_files_past_tests_related_seconds_are_left_out_least_related_fir
     assert result.code == 0, result.err
     err = " ".join(result.err.split())
     # test_core.py (the closest) runs first; the next run (two slow files, 6 s) is killed at the time left
-    assert ("related tests: 6 test file(s) left out, the least closely related, as the baseline did not reach them "
+    assert ("related tests: 6 test file(s) left out, the least closely related, as the baseline did not finish them "
             "within tests.related_seconds (5 s): tests/test_slow_0.py, tests/test_slow_1.py, tests/test_slow_2.py, "
             "tests/test_slow_3.py, tests/test_slow_4.py and 1 more" in err)
     # the unchanged mean() fails test_mean; the candidate runs the same file
