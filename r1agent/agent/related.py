@@ -39,11 +39,21 @@ def _imports(text: str, module: str) -> bool:
     return re.search(pattern + ")", text, re.M) is not None
 
 
+def _named_after(test: str, module: str) -> bool:
+    """``test_mod.py`` (or ``mod_test.py``) for ``pkg/mod.py``, beside it or in a tests folder under its
+    package or at the top: a test may reach the module only through the package (sympy's
+    ``from sympy import mathematica_code``), which neither the imports nor the names show."""
+    mod, test_path = Path(module), Path(test)
+    if is_test_file(module) or test_path.name not in (f"test_{mod.stem}.py", f"{mod.stem}_test.py"):
+        return False
+    return test_path.parent.is_relative_to(mod.parent) or test_path.parts[0] in ("tests", "test", "testing")
+
+
 def related_test_files(changed: Iterable[str], base: Path, graph=None, candidates: list[str] | None = None,
                        graph_limit: int | None = None, focus: bool = True) -> list[str]:
     """The test files related to ``changed`` (paths in ``base``), most closely related first, so a run cut
     short by time drops the weakest: the changed test files themselves, then those importing a changed
-    module (by its full dotted name, or its name within its package) and the ``graph_limit`` test files
+    module (by its full dotted name, or its name within its package) or named after it, and the ``graph_limit`` test files
     the def/ref ``graph`` links most closely to the changed files (see ``_link_weights``; ``focus=False``
     ranks by weight alone, the benchmark's peer)."""
     changed = [c for c in changed if c.endswith(".py")]
@@ -59,7 +69,7 @@ def related_test_files(changed: Iterable[str], base: Path, graph=None, candidate
             text = (base / path).read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if path not in own and any(_imports(text, m) for m in modules):
+        if path not in own and (any(_imports(text, m) for m in modules) or any(_named_after(path, c) for c in changed)):
             importers.add(path)
     weight = _link_weights(graph, changed, focus) if graph is not None else {}
     pooled = set(pool) - set(own) - importers

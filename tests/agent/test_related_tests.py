@@ -41,6 +41,16 @@ def test_related_test_files_follow_imports_and_the_def_ref_graph(make_repo):
     assert related_test_files(["tests/test_other.py"], repo) == ["tests/test_other.py"]
 
 
+def test_a_test_file_named_after_a_module_is_related_though_it_imports_only_the_package(make_repo):
+    """sympy's test_mathematica.py reaches printing/mathematica.py only as ``from sympy import
+    mathematica_code``: no import of the module, and the index sees no use of its names."""
+    by_package = "import stats\n\n\ndef test_it():\n    assert stats\n"
+    repo = make_repo(repo_files(filler=2) | {"tests/test_report_0.py": by_package, "stats/tests/test_report_1.py": by_package,
+                                             "other/test_report_0.py": by_package}, name="stats")
+    assert related_test_files(["stats/report_0.py"], repo) == ["tests/test_report_0.py"]
+    assert related_test_files(["stats/report_1.py"], repo) == ["stats/tests/test_report_1.py"]
+
+
 def test_graph_linked_test_files_are_capped_strongest_link_first(make_repo):
     """A core module is used by much of a suite in passing (sympy's matrices.py: 268 of 430 test files);
     only its strongest users run, and importers run whatever the cap."""
