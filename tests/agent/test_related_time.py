@@ -40,3 +40,19 @@ def test_targets_ride_in_the_first_run_and_no_limit_is_one_run(make_repo):
         unlimited = within_seconds(sb, order, seconds=0, timeout=60, targets=[order[0]])
     assert [chunk for chunk, _ in runs] == [order[:2], order[2:]]
     assert [chunk for chunk, _ in unlimited] == [order] and len(unlimited[0][1].tests) == 6
+
+
+def test_the_full_suite_estimate_counts_test_functions_not_files(make_repo):
+    """A related file of quick tests (sympy's printing) says little of a suite whose other files hold far
+    more: 1 file of 2 tests ran in 10 s, and the other file defines 40."""
+    from r1agent.agent.nodes.select import full_suite_estimate
+    from r1agent.agent.state import Candidate, FixState
+    from r1agent.sandbox import TestReport
+
+    big = "".join(f"def test_{i}():\n    pass\n\n\n" for i in range(40))
+    repo = make_repo({"tests/test_core.py": "def test_a():\n    pass\n\n\nasync def test_b():\n    pass\n",
+                      "tests/test_big.py": big})
+    ran = TestReport({"tests/test_core.py::test_a": "passed", "tests/test_core.py::test_b": "passed"}, 0)
+    winner = Candidate(round=1, index=0, answer="", report=ran, test_seconds=10.0)
+    state = FixState(run_id="r", repo=str(repo), issue="", base_dir=str(repo))
+    assert full_suite_estimate(state, winner) == 10.0 * 42 / 2  # by files it would be 20 s
