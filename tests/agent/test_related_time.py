@@ -26,7 +26,10 @@ def test_runs_grow_with_the_pace_and_a_run_past_the_time_left_is_cut(make_repo):
     assert all(not r.timed_out and set(r.tests.values()) == {"passed"} for _, r in quick)
     # a later run is killed at the time left, not at tests.timeout, and nothing runs after it
     *done, (last, killed) = cut
-    assert [f for chunk, _ in done for f in chunk] == order[:3] and not any(r.timed_out for _, r in done)
+    # (how many runs came before it depends on this machine's pace: at most the three files before the stuck one)
+    finished = [f for chunk, _ in done for f in chunk]
+    assert finished and finished == order[:len(finished)] and len(finished) <= 3
+    assert not any(r.timed_out for _, r in done)
     assert "tests/test_stuck.py" in last and killed.timed_out
     assert sum(r.duration_s for _, r in cut) < 20
 
