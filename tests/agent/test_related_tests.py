@@ -3,6 +3,8 @@ to confirm the candidate about to be handed off. Real CLI, Docker, index and scr
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from agent_world import GOOD, edit, repo_files, turn
 
@@ -100,6 +102,31 @@ def test_a_full_suite_far_over_the_budget_at_the_related_runs_pace_is_not_starte
     assert "full suite skipped: at its related run's pace it takes about" in err
     assert "too close to tests.confirm_seconds (0.01 s) to finish" in err and "full suite confirms" not in err
     assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()  # it stands on its related tests
+
+
+def test_a_suite_killed_at_tests_confirm_seconds_is_not_started_again_in_any_clone(run_cli, make_repo, endpoint):
+    """sympy's related tests ran at a pace that put its full suite under half of tests.confirm_seconds,
+    and the suite was killed at the budget, 6 times in 39: once killed, the same repo skips it."""
+    many = "from stats.core import mean\n\n" + "".join(f"\ndef test_{i}():\n    assert mean\n\n" for i in range(40))
+    slow = "import time\n\n\ndef test_slow():\n    time.sleep(60)\n"
+    repo = make_repo(repo_files() | {"tests/test_core_more.py": many, "tests/test_slow.py": slow}, name="stats")
+    clone = repo.parent / "stats-clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
+    endpoint([turn(GOOD), turn(GOOD)])
+    args = ("--set", "tests.confirm_seconds=12", "fix", "mean() gives the wrong answer", "--no-reproduce",
+            "--candidates", "1")
+    first = run_cli("-C", str(repo), *args)
+    assert first.code == 0, first.err
+    err = " ".join(first.err.split())
+    # the related run (43 quick tests of 44) puts the suite near 1 s; test_slow.py holds it past 12 s
+    assert "running the full suite for candidate r1c0 (at most 12 s)" in err
+    assert "full suite skipped: it does not finish within tests.confirm_seconds (12 s)" in err
+    second = run_cli("-C", str(clone), *args)
+    assert second.code == 0, second.err
+    err = " ".join(second.err.split())
+    assert "full suite skipped: on an earlier run this repo's full suite took over 1" in err
+    assert "too close to tests.confirm_seconds (12 s) to finish" in err and "running the full suite" not in err
+    assert "return sum(xs) / len(xs)" in (clone / "stats/core.py").read_text()
 
 
 def test_related_files_past_tests_related_seconds_are_left_out_least_related_first(run_cli, make_repo, endpoint):

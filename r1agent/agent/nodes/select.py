@@ -3,7 +3,6 @@ to the smallest diff."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +13,7 @@ from r1agent.events import Message, Phase
 from r1agent.sandbox import PatchError, TestReport, grade
 from r1agent.sandbox.trial import Stage, run_trial
 
-from ..related import test_files
+from .. import suite_pace
 from ..state import Candidate, FixState
 from .common import AgentRuntime, emitter, same_as
 
@@ -54,40 +53,38 @@ def _full_run(svc, name: str, patches: list[str], timeout: float) -> TestReport:
 # A suite is started only when its estimate is within this share of tests.confirm_seconds: the suite and
 # its baseline share the machine, and the tests a change relates to may still run faster than the rest.
 CONFIRM_SHARE = 0.5
-_TEST_DEF = re.compile(rb"^\s*(?:async\s+)?def test", re.M)
 
 
-def _test_defs(base: Path, path: str) -> int:
-    try:
-        return len(_TEST_DEF.findall((base / path).read_bytes()))
-    except OSError:
-        return 0
-
-
-def full_suite_estimate(state: FixState, winner: Candidate) -> float | None:
+def full_suite_estimate(state: FixState, winner: Candidate, suite_defs: int | None = None) -> float | None:
     """Seconds the full suite would take at the pace of the candidate's own runs, per test function the
     files define, so a suite far over the budget is not started only to be killed at it; None when
     nothing ran to judge by. Per test file would be biased low: sympy's 18 printing test files (213
     tests) ran in seconds, its other 476 hold thousands more."""
     base = Path(state.base_dir)
     ran = {t.split("::", 1)[0] for t in (winner.report.tests if winner.report else {})}
-    ran_defs = sum(_test_defs(base, f) for f in ran)
+    ran_defs = suite_pace.count_test_defs(base, ran)
     if not ran_defs or winner.test_seconds <= 0:
         return None
-    return winner.test_seconds * sum(_test_defs(base, f) for f in test_files(base)) / ran_defs
+    return winner.test_seconds * (suite_pace.count_test_defs(base) if suite_defs is None else suite_defs) / ran_defs
 
 
 def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[Candidate, TestReport | None]:
     """The full suite, once, for the candidate about to be handed off (tests.scope=related), against the
     full suite on the unchanged code, both in parallel; a regression there demotes the candidate. A suite
-    longer than tests.confirm_seconds is skipped, and said so."""
+    longer than tests.confirm_seconds is skipped, and said so; so is one that took too long before."""
     svc, emit = runtime.context, emitter(runtime)
-    budget = svc.settings.tests.confirm_seconds
+    budget, cache = svc.settings.tests.confirm_seconds, svc.settings.cache_dir
     repro = [state.repro_patch] if state.repro_patch else []
-    if (guess := full_suite_estimate(state, winner)) and guess > CONFIRM_SHARE * budget:
-        emit(Message(f"full suite skipped: at its related run's pace it takes about {guess:.0f} s, too close to "
-                     f"tests.confirm_seconds ({budget:g} s) to finish; candidate {winner.key} stands on its target "
-                     "and related tests", level="warning"))
+    defs, key = suite_pace.count_test_defs(Path(state.base_dir)), suite_pace.repo_key(Path(state.repo))
+    before = suite_pace.recorded(cache, key) if defs else None
+    why = ""  # a full run measured before is better evidence than the related run's pace
+    if before and (took := before.seconds_per_test * defs) > CONFIRM_SHARE * budget:
+        why = f"on an earlier run this repo's full suite took {'about' if before.finished else 'over'} {took:.0f} s"
+    elif not before and (guess := full_suite_estimate(state, winner, defs)) and guess > CONFIRM_SHARE * budget:
+        why = f"at its related run's pace it takes about {guess:.0f} s"
+    if why:
+        emit(Message(f"full suite skipped: {why}, too close to tests.confirm_seconds ({budget:g} s) to finish; "
+                     f"candidate {winner.key} stands on its target and related tests", level="warning"))
         return winner, None
     emit(Phase("confirm", f"running the full suite for candidate {winner.key} (at most {budget:g} s)"))
     with ThreadPoolExecutor(2, thread_name_prefix="confirm") as pool:
@@ -95,7 +92,10 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
         report = pool.submit(_full_run, svc, f"{state.run_id}-full-{winner.key}", [*repro, winner.patch], budget).result()
         full_baseline = base.result() if base else state.full_baseline
     g = grade(full_baseline, report)
-    if report.timed_out or full_baseline.timed_out:
+    killed = report.timed_out or full_baseline.timed_out
+    suite_pace.record(cache, key, max(report.duration_s, full_baseline.duration_s if base else 0.0), defs,
+                      finished=not killed)
+    if killed:
         emit(Message(f"full suite skipped: it does not finish within tests.confirm_seconds ({budget:g} s); "
                      f"candidate {winner.key} stands on its target and related tests", level="warning"))
         return winner, None
