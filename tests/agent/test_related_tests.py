@@ -89,6 +89,12 @@ def test_a_candidate_runs_its_related_tests_and_the_full_suite_confirms_the_chos
     assert "test_public_signature_is_stable" in ep.requests[1]["messages"][-1]["content"]
     assert "full suite confirms candidate" in err
     assert "def mean(xs):" in (repo / "stats/core.py").read_text()
+    # its pace is kept for the next run of this repo: finished, well within the budget, so it runs again
+    from r1agent.agent.suite_pace import recorded, repo_key
+    from r1agent.settings import Settings
+
+    pace = recorded(Settings().cache_dir, repo_key(repo))
+    assert pace is not None and pace.finished and 0 < pace.seconds_per_test < 10
     assert "return sum(xs) / len(xs)" in (repo / "stats/core.py").read_text()
 
 

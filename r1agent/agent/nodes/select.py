@@ -53,6 +53,7 @@ def _full_run(svc, name: str, patches: list[str], timeout: float) -> TestReport:
 # A suite is started only when its estimate is within this share of tests.confirm_seconds: the suite and
 # its baseline share the machine, and the tests a change relates to may still run faster than the rest.
 CONFIRM_SHARE = 0.5
+MEASURED_SHARE = 0.8  # ... and one measured before, on another commit, within this share
 
 
 def full_suite_estimate(state: FixState, winner: Candidate, suite_defs: int | None = None) -> float | None:
@@ -78,7 +79,7 @@ def confirm(state: FixState, runtime: AgentRuntime, winner: Candidate) -> tuple[
     defs, key = suite_pace.count_test_defs(Path(state.base_dir)), suite_pace.repo_key(Path(state.repo))
     before = suite_pace.recorded(cache, key) if defs else None
     why = ""  # a full run measured before is better evidence than the related run's pace
-    if before and (took := before.seconds_per_test * defs) > CONFIRM_SHARE * budget:
+    if before and (took := before.seconds_per_test * defs) > MEASURED_SHARE * budget:
         why = f"on an earlier run this repo's full suite took {'about' if before.finished else 'over'} {took:.0f} s"
     elif not before and (guess := full_suite_estimate(state, winner, defs)) and guess > CONFIRM_SHARE * budget:
         why = f"at its related run's pace it takes about {guess:.0f} s"
