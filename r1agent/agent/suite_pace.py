@@ -31,12 +31,13 @@ def count_test_defs(base: Path, paths: list[str] | set[str] | None = None) -> in
 
 
 def repo_key(repo: Path) -> str | None:
-    """The repo's first commit, or None when git cannot say (no commits, not a repo)."""
+    """The repo's first commit (the oldest root: a history merged in later brings roots of its own, so
+    the set differs between commits), or None when git cannot say (no commits, not a repo)."""
     try:
         roots = git.Repo(repo, search_parent_directories=True).git.rev_list("--max-parents=0", "HEAD").split()
     except (git.GitError, ValueError):
         return None
-    return min(roots) if roots else None
+    return roots[-1] if roots else None  # newest first
 
 
 @dataclass(frozen=True)

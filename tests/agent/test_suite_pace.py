@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 
 from r1agent.agent.suite_pace import Pace, count_test_defs, record, recorded, repo_key
@@ -39,3 +40,25 @@ def test_a_damaged_record_is_as_none(make_repo, tmp_path):
     assert recorded(cache, key) == Pace(2.0, True)
     (cache / "suite-pace.json").write_text(json.dumps({key: {"seconds_per_test": "x"}}))
     assert recorded(cache, key) is None
+
+
+def test_the_key_is_the_oldest_root_so_a_history_merged_in_later_keeps_it(make_repo):
+    repo = make_repo({"tests/test_a.py": "def test_a():\n    pass\n"})
+    before = repo_key(repo)
+    main = subprocess.run(["git", "-C", str(repo), "branch", "--show-current"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+    def git(*args: str, date: str = "2030-01-01T00:00:00") -> None:
+        env = {**os.environ, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+    git("checkout", "-q", "--orphan", "docs")
+    git("rm", "-q", "-rf", ".")
+    (repo / "README").write_text("docs\n")
+    git("add", "README")
+    git("commit", "-q", "-m", "docs history")
+    git("checkout", "-q", main)
+    git("merge", "-q", "--allow-unrelated-histories", "-m", "merge docs", "docs")
+    roots = subprocess.run(["git", "-C", str(repo), "rev-list", "--max-parents=0", "HEAD"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert len(roots) == 2 and repo_key(repo) == before
