@@ -65,7 +65,9 @@ def why_unusable(report: TestReport, timeout: float | None = None, expected: lis
     if report.exit_code == KILLED:
         return "the test suite was killed, most likely at the memory limit (sandbox.memory)"
     internal = _INTERNAL.findall(report.output_tail)
-    if report.exit_code == PYTEST_INTERNAL_ERROR or internal:
+    # The lines alone count only when no test was reported: a suite that tests a pytest plugin (or pytest
+    # itself: pytest-7220) prints an inner session's INTERNALERROR lines in a failing test's output.
+    if report.exit_code == PYTEST_INTERNAL_ERROR or (internal and not report.tests):
         return f"pytest stopped with an INTERNALERROR: {(internal[-1] if internal else _cause(report.output_tail))[:200]}"
     others = {t: s for t, s in report.tests.items()
               if not any(t == e or t.startswith((e + "::", e.rstrip("/") + "/")) for e in expected)}
