@@ -58,12 +58,15 @@ def _read(cache_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def recorded(cache_dir: Path, key: str | None) -> Pace | None:
-    entry = _read(cache_dir).get(key) if key else None
+def _pace(entry) -> Pace | None:
     try:
         return Pace(float(entry["seconds_per_test"]), bool(entry["finished"]))
     except (TypeError, KeyError, ValueError):
         return None
+
+
+def recorded(cache_dir: Path, key: str | None) -> Pace | None:
+    return _pace(_read(cache_dir).get(key)) if key else None
 
 
 def record(cache_dir: Path, key: str | None, seconds: float, tests: int, finished: bool) -> None:
@@ -71,10 +74,10 @@ def record(cache_dir: Path, key: str | None, seconds: float, tests: int, finishe
     lowers what an earlier run measured."""
     if not key or tests <= 0:
         return
-    data = _read(cache_dir)
+    data = _read(cache_dir)  # read once: the file is rewritten whole below
     pace = Pace(seconds / tests, finished)
-    if (old := recorded(cache_dir, key)) and not finished and old.seconds_per_test > pace.seconds_per_test:
-        pace = Pace(old.seconds_per_test, old.finished)
+    if (old := _pace(data.get(key))) and not finished and old.seconds_per_test > pace.seconds_per_test:
+        pace = old
     data[key] = {"seconds_per_test": pace.seconds_per_test, "finished": pace.finished}
     cache_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".suite-pace-")
