@@ -7,7 +7,7 @@ The order is stable (map, then files in rank order) so the prompt prefix is reus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,27 +16,31 @@ import numpy as np
 
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
-from r1agent.tools.excerpts import Excerpt, Span, best_excerpt
+from r1agent.tools.excerpts import Span, excerpt, header_span, is_container, unit_span
 from r1agent.tools.files import is_secret, repo_root
 from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
 from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
 from r1agent.tools.mentions import Mentions, find_mentions, match_path
 from r1agent.tools.repomap import render_map
 from r1agent.tools.symbols import Definition
-from r1agent.tools.terms import bm25, query_counts, terms
+from r1agent.tools.terms import bm25, identifiers, query_counts, terms
 from r1agent.tools.tokens import estimate_tokens
 
 CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
-FIRST_SHARE = 0.7  # of the file budget, the most the first excerpted file may take
-LATER_SHARE = 0.3  # ... and each later one
-MIN_EXCERPT = 600  # less room than this shows too little of a large file to be worth a place
+FILE_POWER = 2.0  # a definition's value: (its score + BASE_VALUE) times its file's relative score to this power
+BASE_VALUE = 0.1  # what a definition the issue's words miss is still worth, for its file's rank
+WHOLE_SLACK = 4.0  # a file whose whole text costs at most this many times its first excerpt goes in whole
+WHOLE_EXTRA = 400  # ... or at most this many tokens more
 SKELETON_TOKENS = 200  # the signatures shown of an excerpted file's other definitions
+HEADING_TOKENS = 30  # a file's heading, fence and elision note
+MARKER_TOKENS = 8  # one elision marker line
 EXCERPT_NOTE = "(excerpts: each `⋮ lines A-B not shown` line stands for lines of the file that are not shown; never quote it)"
 # A definition's score: its words against the issue, plus what the issue names outright.
 W_NAMED = 1.0  # its name (or Class.name) is written in the issue as code
 W_WORD = 0.3  # its name appears among the issue's plain words
 W_PART = 0.4  # a part of its name (_print_Mul: Mul) is written in the issue as code
 W_FRAME = 1.5  # a stack frame of the issue points into it
+W_CALLEE = 0.3  # of a definition's score, the share each definition it uses takes
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,7 @@ def score_definitions(
     plain = set(query)
     rows: list[tuple[str, int]] = []
     docs: list[list[str]] = []
+    uses: list[set[str]] = []  # the names each definition's own lines use
     for rel, (text, defs) in files.items():
         lines = text.splitlines()
         for i, d in enumerate(defs):
@@ -115,7 +120,9 @@ def score_definitions(
             if inner:
                 end = min(inner) - 1
             rows.append((rel, i))
-            docs.append(terms("\n".join(lines[d.start_line - 1:end])) + terms(d.qualname))
+            own = "\n".join(lines[d.start_line:end])
+            docs.append(terms(lines[d.start_line - 1] + "\n" + own) + terms(d.qualname))
+            uses.append(set(identifiers(own)) - {d.name})
     out = {rel: [0.0] * len(defs) for rel, (_t, defs) in files.items()}
     why = {rel: [""] * len(defs) for rel, (_t, defs) in files.items()}
     if not rows:
@@ -152,55 +159,145 @@ def score_definitions(
         elif any(d.start_line <= line <= d.end_line for line in frames.get(rel, ())):
             s += W_FRAME / 2
             reasons.append("a stack frame's line falls in it")
-        out[rel][i] = round(s, 9)
+        out[rel][i] = s
         why[rel][i] = "; ".join(reasons) or "weak match"
-    return out, why
+    _spread(files, rows, uses, out, why)
+    return {rel: [round(x, 9) for x in v] for rel, v in out.items()}, why
 
 
-def _why_excerpt(ex: Excerpt, why: str) -> str:
-    shown = ", ".join(f"`{q}`" for q in ex.chosen[:4]) + (" …" if len(ex.chosen) > 4 else "")
+def _spread(files: dict[str, tuple[str, list[Definition]]], rows: list[tuple[str, int]], uses: list[set[str]],
+            out: dict[str, list[float]], why: dict[str, list[str]]) -> None:
+    """A definition that a strong one uses takes a share of that one's score: a fix often lands in the
+    helper that the code the issue's words point at calls."""
+    where: dict[str, list[tuple[str, int]]] = {}
+    for rel, i in rows:
+        where.setdefault(files[rel][1][i].name, []).append((rel, i))
+    bonus: dict[tuple[str, int], tuple[float, str]] = {}
+    for (rel, i), names in zip(rows, uses, strict=True):
+        value = W_CALLEE * out[rel][i]
+        for key in (key for name in names for key in where.get(name, ()) if key != (rel, i)):
+            if value > max(0.05, bonus.get(key, (0.0, ""))[0]):
+                bonus[key] = (value, f"`{files[rel][1][i].qualname}` uses it")
+    for (rel, i), (value, reason) in bonus.items():
+        out[rel][i] += value
+        why[rel][i] = reason if why[rel][i] == "weak match" else f"{why[rel][i]}; {reason}"
+
+
+def _why_excerpt(chosen: Sequence[str], why: str) -> str:
+    shown = ", ".join(f"`{q}`" for q in chosen[:4]) + (" …" if len(chosen) > 4 else "")
     return f"{why}; excerpts: {shown}" if shown else f"{why}; skeleton only"
+
+
+@dataclass
+class _Candidate:
+    """A ranked file as the packer weighs it: its text, definitions and their scores."""
+
+    rel: str
+    text: str
+    weight: float  # the file's localization score, relative to the best file's
+    why: str
+    defs: list[Definition]
+    scores: list[float]
+    reasons: list[str]
+    whole: FileContext
+    lines: list[str] = field(default_factory=list)
+    prefix: list[int] = field(default_factory=list)  # tokens before each line
+    chosen: list[int] = field(default_factory=list)
+    show_whole: bool = False
+
+    def __post_init__(self) -> None:
+        self.lines = self.text.splitlines(keepends=True)
+        self.prefix = [0]
+        for line in self.lines:
+            self.prefix.append(self.prefix[-1] + estimate_tokens(line))
+
+    def opening_cost(self) -> int:
+        head = header_span(self.defs, len(self.lines))
+        return HEADING_TOKENS + SKELETON_TOKENS + (self.prefix[head[1]] if head else 0)
+
+    def unit_cost(self, i: int) -> int:
+        a, b = unit_span(self.lines, self.defs, i)[0]
+        return self.prefix[b] - self.prefix[a - 1] + MARKER_TOKENS
+
+    def covers(self, i: int) -> bool:
+        d = self.defs[i]
+        return any(self.defs[j].start_line <= d.start_line and d.end_line <= self.defs[j].end_line
+                   for j in self.chosen)
+
+    def shown(self) -> FileContext:
+        if self.show_whole:
+            return self.whole
+        ex = excerpt(self.lines, self.prefix, self.defs, self.chosen, SKELETON_TOKENS)
+        by_name = {d.qualname: self.reasons[i] for i, d in enumerate(self.defs)}
+        return FileContext(self.rel, ex.text, False, ex.spans, _why_excerpt(ex.chosen, self.why),
+                           tuple((q, by_name.get(q, "")) for q in ex.chosen))
+
+
+def _candidates(read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization,
+                issue_text: str, pinned: list[str]) -> list[_Candidate]:
+    hits = {h.path: h for h in localization.files[:CANDIDATE_FILES]}
+    top = max((h.score for h in hits.values()), default=1.0) or 1.0
+    order = list(dict.fromkeys([*pinned, *hits]))
+    texts = {rel: t for rel in order if (t := read(rel)) is not None}
+    parsed = {rel: (texts[rel], list(records[rel].definitions) if rel in records else []) for rel in order
+              if rel in texts}
+    scores, reasons = score_definitions(parsed, issue_text, find_mentions(issue_text))
+    out = []
+    for rel, (text, defs) in parsed.items():
+        why = "pinned" if rel in pinned else hits[rel].why
+        weight = 1.0 if rel in pinned else max(hits[rel].score, 0.0) / top
+        out.append(_Candidate(rel, text, weight, why, defs, scores[rel], reasons[rel], _whole(rel, text, why)))
+    return out
 
 
 def pack_files(
     read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization, issue_text: str,
     file_tokens: int, whole_tokens: int, pinned: Iterable[str] = (),
 ) -> list[FileContext]:
-    """Pinned files, then the ranked ones: each whole when small enough, else as excerpts of its
-    best-scored definitions (the first file up to FIRST_SHARE of the budget, later ones LATER_SHARE)."""
+    """Pinned files whole, then the definitions of the ranked files that matter most, across files: each
+    definition's value is its score against the issue times its file's rank score, so the budget is not
+    spent on the first files alone. A file whose whole text costs little more than its excerpt (or fits
+    ``whole_tokens`` once the definitions are chosen) is shown whole."""
     pinned = list(dict.fromkeys(pinned))
-    why = {h.path: h.why for h in localization.files}
-    order = list(dict.fromkeys([*pinned, *(h.path for h in localization.files[:CANDIDATE_FILES])]))
-    texts = {rel: t for rel in order if (t := read(rel)) is not None}
-    order = [rel for rel in order if rel in texts]
-    parsed = {rel: (texts[rel], list(records[rel].definitions)) for rel in order if rel in records}
-    scores, reasons = score_definitions(parsed, issue_text, find_mentions(issue_text))
-    out: list[FileContext] = []
+    files = _candidates(read, records, localization, issue_text, pinned)
     left = file_tokens
-    for rel in order:
-        text = texts[rel]
-        reason = "pinned" if rel in pinned else why.get(rel, "")
-        whole = _whole(rel, text, reason)
-        cost = whole.tokens
-        if cost <= min(whole_tokens, left) or (rel in pinned and cost <= left):
-            out.append(whole)
+    taken: list[_Candidate] = []  # the file of each excerpt choice, in the order made
+
+    def fits_whole(f: _Candidate, cap: int) -> bool:
+        nonlocal left
+        extra = f.whole.tokens - sum(f.unit_cost(i) for i in f.chosen) - (f.opening_cost() if f.chosen else 0)
+        if f.show_whole or f.whole.tokens > cap or extra > left:
+            return False
+        f.show_whole, left = True, left - extra
+        return True
+
+    for f in files:
+        if f.rel in pinned:
+            fits_whole(f, file_tokens)
+    units = sorted(((f.weight ** FILE_POWER * (f.scores[i] + BASE_VALUE), k, f.defs[i].start_line, i)
+                    for k, f in enumerate(files) for i in range(len(f.defs))
+                    if not is_container(f.defs, i) and f.scores[i] > 0), key=lambda u: (-u[0], u[1], u[2]))
+    for _value, k, _line, i in units:
+        f = files[k]
+        if f.show_whole or f.covers(i):
+            continue
+        cost = f.unit_cost(i) + (0 if f.chosen else f.opening_cost())
+        if not f.chosen and fits_whole(f, min(whole_tokens, max(cost * WHOLE_SLACK, cost + WHOLE_EXTRA))):
+            continue  # the whole file costs little more than this one definition
+        if cost <= left:
+            f.chosen.append(i)
+            taken.append(f)
             left -= cost
-            continue
-        defs = parsed.get(rel, ("", []))[1]
-        budget = min(left, int(file_tokens * (LATER_SHARE if out else FIRST_SHARE)))
-        if not defs or budget < MIN_EXCERPT:
-            continue  # nothing to choose from, or too little room to show a definition
-        ex = best_excerpt(text, defs, scores[rel], budget, SKELETON_TOKENS)
-        if not ex.chosen:
-            continue
-        by_name = {d.qualname: reasons[rel][i] for i, d in enumerate(defs)}
-        shown = FileContext(rel, ex.text, False, ex.spans, _why_excerpt(ex, reason),
-                            tuple((q, by_name.get(q, "")) for q in ex.chosen))
-        if shown.tokens > left:
-            continue
-        out.append(shown)
-        left -= shown.tokens
-    return out
+    for f in files:  # then whole, in rank order: files with a choice, and those the issue's words miss entirely
+        if f.chosen or not any(f.scores):
+            fits_whole(f, whole_tokens)
+    while True:
+        out = [f.shown() for f in files if f.show_whole or f.chosen]
+        if sum(c.tokens for c in out) <= file_tokens or not taken:
+            return out
+        last = taken.pop()  # the estimate fell short: undo the latest choice
+        if not last.show_whole:
+            last.chosen.pop()
 
 
 def build_context_pack(

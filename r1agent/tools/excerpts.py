@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from r1agent.tools.symbols import Definition
-from r1agent.tools.tokens import estimate_tokens
 
 MARKER = "⋮ lines {start}-{end} not shown"
 _MARKER = re.compile(r"^\s*⋮ lines (\d+)-(\d+) not shown\s*$")
@@ -120,34 +119,8 @@ def is_container(defs: Sequence[Definition], i: int) -> bool:
     return d.kind in _CONTAINERS and any(d.start_line < o.start_line <= d.end_line for o in defs)
 
 
-def best_excerpt(text: str, defs: Sequence[Definition], scores: Sequence[float], budget: int,
-                 skeleton_tokens: int) -> Excerpt:
-    """The definitions of a large file to show whole, best score first (a class through its members),
-    while they, the module header, their classes' openings and ``skeleton_tokens`` of skeleton fit
-    ``budget``; a definition scored 0 is taken only when nothing better was."""
-    lines = text.splitlines(keepends=True)
-    prefix = [0]  # tokens of the lines before each line: the estimate is additive
-    for line in lines:
-        prefix.append(prefix[-1] + estimate_tokens(line))
-    head = header_span(defs, len(lines))
-    left = budget - skeleton_tokens - (prefix[head[1]] if head else 0)
-    chosen: list[int] = []
-    for i in sorted((i for i in range(len(defs)) if not is_container(defs, i)),
-                    key=lambda i: (-scores[i], defs[i].start_line)):
-        d = defs[i]
-        if any(defs[j].start_line <= d.start_line and d.end_line <= defs[j].end_line for j in chosen):
-            continue  # inside a definition already shown
-        a, b = unit_span(lines, defs, i)[0]
-        cost = prefix[b] - prefix[a - 1] + 8  # with its marker
-        if scores[i] <= 0 and chosen or cost > left:
-            continue
-        chosen.append(i)
-        left -= cost
-    return _excerpt(lines, prefix, defs, chosen, skeleton_tokens)
-
-
-def _excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definition], chosen: Sequence[int],
-             skeleton_tokens: int) -> Excerpt:
+def excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definition], chosen: Sequence[int],
+            skeleton_tokens: int) -> Excerpt:
     """Definitions ``chosen`` (indices into ``defs``, best first) shown whole, with the module header and
     their classes' openings, then the first line of other definitions, outer ones first, within
     ``skeleton_tokens`` more."""

@@ -124,6 +124,43 @@ def test_small_files_stay_whole_and_the_pack_fits_a_smaller_budget(big_repo):
     assert units and units[0].whole and units[0].text == (repo / "timekit/units.py").read_text()
 
 
+def _module(name: str, target: str, helpers: int) -> str:
+    return f'"""{name} helpers."""\n\n\n' + "".join(_helper(i) for i in range(helpers)) + target + "\n"
+
+
+def test_the_code_budget_reaches_every_ranked_file_not_only_the_first_whole_ones(tmp_path):
+    """Six small files, each with a function the issue names: whole files in rank order would spend the
+    budget on the first five and leave the sixth out."""
+    names = ("alpha", "beta", "gamma", "delta", "omega", "sigma")
+    files = {f"kit/{n}.py": _module(n, f"def {n}_total(rows):\n    return sum(r.{n} for r in rows)\n", 42)
+             for n in names}
+    repo = write_repo(tmp_path / "kit", {**files, "kit/__init__.py": ""})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    costs = [estimate_tokens(t) for t in files.values()]
+    assert max(costs) < settings.context.whole_file_tokens and sum(costs[:5]) > settings.context.file_tokens - 600
+    issue = ", ".join(f"`{n}_total`" for n in names) + " count each row twice."
+    pack = build_context_pack(repo, issue, settings)
+    assert sum(f.tokens for f in pack.files) <= settings.context.file_tokens
+    shown = {f.path: f for f in pack.files}
+    for n in names:
+        f = shown[f"kit/{n}.py"]
+        assert f"def {n}_total(rows):\n    return sum(r.{n} for r in rows)\n" in f.text
+        assert f.whole or f"{n}_total" in dict(f.chosen)
+    assert any(f.whole for f in pack.files) and not all(f.whole for f in pack.files)
+
+
+def test_a_helper_that_the_named_function_calls_is_shown_though_the_issue_never_names_it(tmp_path):
+    helper = "def _unit_seconds(ch):\n    return {'h': 3600, 'm': 60}.get(ch, 1)\n\n\n"
+    caller = ("def parse_duration(text):\n    total = 0\n    for ch in text:\n"
+              "        total += _unit_seconds(ch)\n    return total\n")
+    text = _module("Time", helper, 250) + "".join(_helper(i) for i in range(250, 500)) + caller
+    repo = write_repo(tmp_path / "timekit", {"timekit/big.py": text, "timekit/__init__.py": ""})
+    pack = build_context_pack(repo, "`parse_duration('1h')` returns 3601", Settings(cache_dir=tmp_path / "cache"))
+    big = next(f for f in pack.files if f.path == "timekit/big.py")
+    assert not big.whole and helper.rstrip() in big.text and caller in big.text
+    assert "`parse_duration` uses it" in dict(big.chosen)["_unit_seconds"]
+
+
 def _feedback(i: int) -> str:
     return f"Your answer did not fix the issue yet (failed).\nTest output (tail):\n```\n{'E   assert 1 == 2 ' * 60}{i}\n```\n"
 
