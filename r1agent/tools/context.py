@@ -23,7 +23,7 @@ from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
 from r1agent.tools.mentions import Mentions, find_mentions, match_path
 from r1agent.tools.repomap import render_map
 from r1agent.tools.symbols import Definition
-from r1agent.tools.terms import bm25, identifiers, query_counts, terms
+from r1agent.tools.terms import bm25, identifiers, query_counts, terms, terms_of_identifiers
 from r1agent.tools.tokens import estimate_tokens
 
 CANDIDATE_FILES = 12  # files the localizer hands the packer, best first
@@ -120,9 +120,9 @@ def score_definitions(
             if inner:
                 end = min(inner) - 1
             rows.append((rel, i))
-            own = "\n".join(lines[d.start_line:end])
-            docs.append(terms(lines[d.start_line - 1] + "\n" + own) + terms(d.qualname))
-            uses.append(set(identifiers(own)) - {d.name})
+            own = identifiers("\n".join(lines[d.start_line:end]))  # the lines after its first
+            docs.append(terms_of_identifiers(identifiers(lines[d.start_line - 1]) + own) + terms(d.qualname))
+            uses.append(set(own) - {d.name})
     out = {rel: [0.0] * len(defs) for rel, (_t, defs) in files.items()}
     why = {rel: [""] * len(defs) for rel, (_t, defs) in files.items()}
     if not rows:
@@ -200,16 +200,20 @@ class _Candidate:
     scores: list[float]
     reasons: list[str]
     whole: FileContext
-    lines: list[str] = field(default_factory=list)
-    prefix: list[int] = field(default_factory=list)  # tokens before each line
     chosen: list[int] = field(default_factory=list)
     show_whole: bool = False
 
-    def __post_init__(self) -> None:
-        self.lines = self.text.splitlines(keepends=True)
-        self.prefix = [0]
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.text.splitlines(keepends=True)
+
+    @cached_property
+    def prefix(self) -> list[int]:
+        """Tokens of the lines before each line: the estimate is additive."""
+        out = [0]
         for line in self.lines:
-            self.prefix.append(self.prefix[-1] + estimate_tokens(line))
+            out.append(out[-1] + estimate_tokens(line))
+        return out
 
     def opening_cost(self) -> int:
         head = header_span(self.defs, len(self.lines))
