@@ -35,7 +35,7 @@ from unidiff import PatchSet
 
 from r1agent.settings import Settings
 from r1agent.tools.context import build_context_pack
-from r1agent.tools.index import load_snapshot, load_terms
+from r1agent.tools.index import load_snapshot
 from r1agent.tools.localize import rank_files
 from r1agent.tools.repomap import render_map
 from r1agent.tools.tokens import estimate_tokens
@@ -146,7 +146,7 @@ class _S:
 def old_pack(root: Path, settings: Settings, issue: str) -> tuple[list[OldFile], int]:
     """The pack as it was before excerpts: whole files in rank order while they fit 12k tokens, a 2k map."""
     snap = load_snapshot(root, settings)
-    loc = rank_files(list(snap.records.values()), load_terms(root, settings), issue, top_k=10, graph=snap.graph)
+    loc = rank_files(snap, issue, top_k=10)
     used, files = 0, []
     for h in loc.files:
         try:
@@ -159,7 +159,7 @@ def old_pack(root: Path, settings: Settings, issue: str) -> tuple[list[OldFile],
         used += cost
         files.append(OldFile(h.path, [_S(1, text.count("\n") + 1)]))
     shown = [f.path for f in files]
-    repo_map = render_map(snap.columns, budget=2048, focus=shown, issue_text=issue, exclude=shown, graph=snap.graph).text
+    repo_map = render_map(snap, budget=2048, focus=shown, issue_text=issue, exclude=shown).text
     return files, used + estimate_tokens(repo_map)
 
 

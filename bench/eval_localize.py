@@ -28,7 +28,7 @@ import numpy as np
 from rank_bm25 import BM25Okapi
 
 from r1agent.settings import Settings
-from r1agent.tools.index import load_snapshot, load_terms, update_index
+from r1agent.tools.index import load_snapshot, update_index
 from r1agent.tools.localize import rank_files
 
 HERE = Path(__file__).parent
@@ -114,8 +114,10 @@ def run(cases: list[dict], work: Path) -> None:
         subprocess.run(["git", "-C", str(checkout), "clean", "-q", "-fdx"], check=True)
         t = time.perf_counter()
         update_index(checkout, settings)
-        records = list(load_snapshot(checkout, settings).records.values())
-        ours = [h.path for h in rank_files(records, load_terms(checkout, settings), case["message"], top_k=10).files]
+        snap = load_snapshot(checkout, settings)
+        records = list(snap.records.values())
+        loc = rank_files(snap, case["message"], top_k=10)
+        ours = [h.path for h in loc.files]
         t_ours += time.perf_counter() - t
         paths = [r.path for r in records]
         if not set(case["gold"]) <= set(paths):

@@ -18,9 +18,9 @@ import click
 @click.pass_obj
 def localize_command(app, repo: Path | None, issue_file: Path, top_k: int, as_json: bool) -> None:
     """Rank files by BM25 over files and symbols, names in the issue, and the def/ref graph."""
+    from r1agent.issue_input import read_issue
     from r1agent.progress_bar import progress_bar
     from r1agent.tools.localize import localize
-    from r1agent.tools.mentions import read_issue
 
     issue_text = read_issue(issue_file)
     target = (repo or app.repo).resolve()

@@ -16,8 +16,8 @@ import click
 @click.pass_obj
 def map_command(app, budget: int, focus: tuple[str, ...], issue_file: Path | None) -> None:
     """Print files and their key signatures, ranked by the def/ref graph."""
+    from r1agent.issue_input import read_issue
     from r1agent.progress_bar import progress_bar
-    from r1agent.tools.mentions import read_issue
     from r1agent.tools.repomap import build_repo_map
 
     issue_text = read_issue(issue_file) if issue_file else ""

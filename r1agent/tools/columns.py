@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from r1agent.tools.names import says_little
+from r1agent.tools.symbols import Definition
 
 if TYPE_CHECKING:
     from r1agent.tools.index import FileRecord
-    from r1agent.tools.symbols import Definition
 
 _INT = np.int32
 
@@ -69,8 +68,6 @@ def reference_columns(references: dict[str, int]) -> ReferenceColumns:
 
 
 def definitions_of(columns: DefinitionColumns) -> list[Definition]:
-    from r1agent.tools.symbols import Definition
-
     return [Definition(*d) for d in zip(*columns[:6], strict=True)]
 
 
@@ -81,7 +78,6 @@ class Columns:
     paths: list[str]  # sorted
     langs: list[str]
     names: list[str]  # sorted; every name some file defines or references, and no other
-    name_weak: np.ndarray  # per name: it says little about the definition meant (see names.says_little)
     def_at: np.ndarray
     def_name: np.ndarray  # index into names
     def_start: np.ndarray
@@ -114,7 +110,6 @@ class Columns:
         n_defs, n_refs = len(def_names), len(ref_names)
         return cls(
             paths=[r[0] for r in rows], langs=[r[1] for r in rows], names=names,
-            name_weak=np.fromiter(map(says_little, names), dtype=bool, count=len(names)),
             def_at=_offsets([len(r[2][0]) for r in rows]),
             def_name=ints(map(ids.__getitem__, def_names), n_defs),
             def_start=ints(chain.from_iterable(r[2][3] for r in rows), n_defs),
@@ -131,13 +126,7 @@ class Columns:
         """Per definition row: the index of its file."""
         return np.repeat(np.arange(len(self.paths), dtype=_INT), np.diff(self.def_at))
 
-    def ref_file(self) -> np.ndarray:
-        """Per reference row: the index of its file."""
-        return np.repeat(np.arange(len(self.paths), dtype=_INT), np.diff(self.ref_at))
-
     def name_ids(self, wanted: Iterable[str]) -> np.ndarray:
         """Vocabulary ids of those ``wanted`` names that the repo uses (sorted)."""
-        names = sorted(set(wanted))
-        at = [bisect.bisect_left(self.names, name) for name in names]
-        return np.asarray([i for i, name in zip(at, names, strict=True)
-                           if i < len(self.names) and self.names[i] == name], dtype=_INT)
+        found = ((bisect.bisect_left(self.names, name), name) for name in sorted(set(wanted)))
+        return np.asarray([i for i, name in found if i < len(self.names) and self.names[i] == name], dtype=_INT)

@@ -7,7 +7,8 @@ The order is stable (map, then files in rank order) so the prompt prefix is reus
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,11 +17,11 @@ import numpy as np
 
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
-from r1agent.tools.excerpts import Span, excerpt, header_span, is_container, unit_span
-from r1agent.tools.files import is_secret, repo_root
-from r1agent.tools.index import FileRecord, load_snapshot, load_terms, update_index
+from r1agent.tools.excerpts import Span, excerpt, first_member, header_span, is_container, unit_span
+from r1agent.tools.files import check_content, is_secret, repo_root
+from r1agent.tools.index import FileRecord, load_snapshot, update_index
 from r1agent.tools.localize import ISSUE_NOISE, Localization, rank_files
-from r1agent.tools.mentions import Mentions, find_mentions, match_path
+from r1agent.tools.mentions import find_mentions, match_path
 from r1agent.tools.repomap import render_map
 from r1agent.tools.symbols import Definition
 from r1agent.tools.terms import bm25, identifiers, query_counts, terms, terms_of_identifiers
@@ -82,110 +83,12 @@ class ContextPack:
 
 
 def _read_text(root: Path, rel: str) -> str | None:
-    """A repo file's text, or None when it is a secret, escapes the repo, is binary or is not UTF-8."""
-    if is_secret(rel):
-        return None
+    """A repo file's text, or None when it is a secret, escapes the repo, or is not text the index would read."""
     path = (root / rel).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    if is_secret(rel) or not path.is_relative_to(root) or not path.is_file():
         return None
     data = path.read_bytes()
-    if b"\0" in data[:8192]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _whole(rel: str, text: str, why: str) -> FileContext:
-    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-    return FileContext(rel, text, True, (Span(1, max(lines, 1), text),), why)
-
-
-def score_definitions(
-    files: dict[str, tuple[str, list[Definition]]], issue_text: str, mentions: Mentions,
-) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
-    """Each definition's relevance to the issue: BM25 of its own lines (a class: its opening lines only,
-    since its members are scored apart) over all candidate files' definitions, plus names and frames."""
-    query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
-    plain = set(query)
-    rows: list[tuple[str, int]] = []
-    docs: list[list[str]] = []
-    uses: list[set[str]] = []  # the names each definition's own lines use
-    for rel, (text, defs) in files.items():
-        lines = text.splitlines()
-        for i, d in enumerate(defs):
-            end = d.end_line
-            inner = [o.start_line for o in defs if d.start_line < o.start_line <= d.end_line]
-            if inner:
-                end = min(inner) - 1
-            rows.append((rel, i))
-            own = identifiers("\n".join(lines[d.start_line:end]))  # the lines after its first
-            docs.append(terms_of_identifiers(identifiers(lines[d.start_line - 1]) + own) + terms(d.qualname))
-            uses.append(set(own) - {d.name})
-    out = {rel: [0.0] * len(defs) for rel, (_t, defs) in files.items()}
-    why = {rel: [""] * len(defs) for rel, (_t, defs) in files.items()}
-    if not rows:
-        return out, why
-    lexical = np.zeros(len(rows))
-    if query:
-        lengths = np.fromiter(map(len, docs), dtype=np.float64, count=len(docs))
-        raw = bm25(query_counts(docs, plain), lengths, query)
-        if raw.max() > 0:
-            lexical = raw / raw.max()
-    frames: dict[str, list[int]] = {}
-    frame_names: dict[str, set[str]] = {}
-    for fr in mentions.frames:
-        for p in match_path(fr.path, list(files)):
-            frames.setdefault(p, []).append(fr.line)
-            frame_names.setdefault(p, set()).add(fr.function)
-    named_parts = {w for w in mentions.identifiers if len(w) > 2 and "." not in w}
-    for k, (rel, i) in enumerate(rows):
-        d = files[rel][1][i]
-        s = float(lexical[k])
-        reasons = [f"issue words match its text ({s:.2f})"] if s >= 0.3 else []
-        if d.name in mentions.identifiers or d.qualname in mentions.identifiers:
-            s += W_NAMED
-            reasons.append("named in the issue")
-        elif d.name.lower() in plain:
-            s += W_WORD
-            reasons.append("its name is a word of the issue")
-        elif named_parts & set(d.name.split("_")):
-            s += W_PART
-            reasons.append("part of its name is named in the issue")
-        if d.name in frame_names.get(rel, ()):
-            s += W_FRAME  # the traceback names it (its line numbers may be of another version)
-            reasons.append("a stack frame of the issue names it")
-        elif any(d.start_line <= line <= d.end_line for line in frames.get(rel, ())):
-            s += W_FRAME / 2
-            reasons.append("a stack frame's line falls in it")
-        out[rel][i] = s
-        why[rel][i] = "; ".join(reasons) or "weak match"
-    _spread(files, rows, uses, out, why)
-    return {rel: [round(x, 9) for x in v] for rel, v in out.items()}, why
-
-
-def _spread(files: dict[str, tuple[str, list[Definition]]], rows: list[tuple[str, int]], uses: list[set[str]],
-            out: dict[str, list[float]], why: dict[str, list[str]]) -> None:
-    """A definition that a strong one uses takes a share of that one's score: a fix often lands in the
-    helper that the code the issue's words point at calls."""
-    where: dict[str, list[tuple[str, int]]] = {}
-    for rel, i in rows:
-        where.setdefault(files[rel][1][i].name, []).append((rel, i))
-    bonus: dict[tuple[str, int], tuple[float, str]] = {}
-    for (rel, i), names in zip(rows, uses, strict=True):
-        value = W_CALLEE * out[rel][i]
-        for key in (key for name in names for key in where.get(name, ()) if key != (rel, i)):
-            if value > max(0.05, bonus.get(key, (0.0, ""))[0]):
-                bonus[key] = (value, f"`{files[rel][1][i].qualname}` uses it")
-    for (rel, i), (value, reason) in bonus.items():
-        out[rel][i] += value
-        why[rel][i] = reason if why[rel][i] == "weak match" else f"{why[rel][i]}; {reason}"
-
-
-def _why_excerpt(chosen: Sequence[str], why: str) -> str:
-    shown = ", ".join(f"`{q}`" for q in chosen[:4]) + (" …" if len(chosen) > 4 else "")
-    return f"{why}; excerpts: {shown}" if shown else f"{why}; skeleton only"
+    return None if check_content(data) else data.decode("utf-8")
 
 
 @dataclass
@@ -197,15 +100,20 @@ class _Candidate:
     weight: float  # the file's localization score, relative to the best file's
     why: str
     defs: list[Definition]
-    scores: list[float]
-    reasons: list[str]
-    whole: FileContext
+    scores: list[float] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
     chosen: list[int] = field(default_factory=list)
     show_whole: bool = False
 
     @cached_property
     def lines(self) -> list[str]:
-        return self.text.splitlines(keepends=True)
+        """The lines with their ends, split at line feeds only, as tree-sitter counts them (splitlines also
+        splits at form feeds and other breaks, which would shift every line number after one)."""
+        return re.findall(r"[^\n]*\n|[^\n]+$", self.text)
+
+    @cached_property
+    def whole(self) -> FileContext:
+        return FileContext(self.rel, self.text, True, (Span(1, max(len(self.lines), 1), self.text),), self.why)
 
     @cached_property
     def prefix(self) -> list[int]:
@@ -231,31 +139,74 @@ class _Candidate:
     def shown(self) -> FileContext:
         if self.show_whole:
             return self.whole
-        ex = excerpt(self.lines, self.prefix, self.defs, self.chosen, SKELETON_TOKENS)
-        by_name = {d.qualname: self.reasons[i] for i, d in enumerate(self.defs)}
-        return FileContext(self.rel, ex.text, False, ex.spans, _why_excerpt(ex.chosen, self.why),
-                           tuple((q, by_name.get(q, "")) for q in ex.chosen))
+        text, spans = excerpt(self.lines, self.prefix, self.defs, self.chosen, SKELETON_TOKENS)
+        names = [f"`{self.defs[i].qualname}`" for i in self.chosen]
+        why = f"{self.why}; excerpts: " + ", ".join(names[:4]) + (" …" if len(names) > 4 else "")
+        return FileContext(self.rel, text, False, spans, why if names else f"{self.why}; skeleton only",
+                           tuple((self.defs[i].qualname, self.reasons[i]) for i in self.chosen))
 
 
-def _candidates(read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization,
-                issue_text: str, pinned: list[str]) -> list[_Candidate]:
-    hits = {h.path: h for h in localization.files[:CANDIDATE_FILES]}
-    top = max((h.score for h in hits.values()), default=1.0) or 1.0
-    order = list(dict.fromkeys([*pinned, *hits]))
-    texts = {rel: t for rel in order if (t := read(rel)) is not None}
-    parsed = {rel: (texts[rel], list(records[rel].definitions) if rel in records else []) for rel in order
-              if rel in texts}
-    scores, reasons = score_definitions(parsed, issue_text, find_mentions(issue_text))
-    out = []
-    for rel, (text, defs) in parsed.items():
-        why = "pinned" if rel in pinned else hits[rel].why
-        weight = 1.0 if rel in pinned else max(hits[rel].score, 0.0) / top
-        out.append(_Candidate(rel, text, weight, why, defs, scores[rel], reasons[rel], _whole(rel, text, why)))
-    return out
+def score_definitions(files: list[_Candidate], issue_text: str) -> None:
+    """Each definition's relevance to the issue: BM25 of its own lines (a class: its opening lines only,
+    since its members are scored apart) over all candidate files' definitions, plus names and frames;
+    then a definition that a strong one uses takes a share of its score, as a fix often lands in the
+    helper that the code the issue's words point at calls."""
+    mentions = find_mentions(issue_text)
+    query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
+    plain = set(query)
+    rows = [(f, d) for f in files for d in f.defs]
+    docs, uses = [], []  # each definition's terms, and the names its own lines use
+    for f in files:
+        for i, d in enumerate(f.defs):
+            own = identifiers("".join(f.lines[d.start_line:first_member(f.defs, i) - 1]))  # after its first line
+            docs.append(terms_of_identifiers(identifiers(f.lines[d.start_line - 1]) + own) + terms(d.qualname))
+            uses.append(set(own) - {d.name})
+    lexical = np.zeros(len(rows))
+    if query and rows:
+        raw = bm25(query_counts(docs, plain), np.fromiter(map(len, docs), dtype=np.float64, count=len(docs)), query)
+        lexical = raw / raw.max() if raw.max() > 0 else lexical
+    frames = [(p, fr) for fr in mentions.frames for p in match_path(fr.path, [f.rel for f in files])]
+    named_parts = {w for w in mentions.identifiers if len(w) > 2 and "." not in w}
+    scores, why = [], []
+    for k, (f, d) in enumerate(rows):
+        s = float(lexical[k])
+        reasons = [f"issue words match its text ({s:.2f})"] if s >= 0.3 else []
+        if d.name in mentions.identifiers or d.qualname in mentions.identifiers:
+            s += W_NAMED
+            reasons.append("named in the issue")
+        elif d.name.lower() in plain:
+            s += W_WORD
+            reasons.append("its name is a word of the issue")
+        elif named_parts & set(d.name.split("_")):
+            s += W_PART
+            reasons.append("part of its name is named in the issue")
+        if any(p == f.rel and fr.function == d.name for p, fr in frames):
+            s += W_FRAME  # the traceback names it (its line numbers may be of another version)
+            reasons.append("a stack frame of the issue names it")
+        elif any(p == f.rel and d.start_line <= fr.line <= d.end_line for p, fr in frames):
+            s += W_FRAME / 2
+            reasons.append("a stack frame's line falls in it")
+        scores.append(s)
+        why.append("; ".join(reasons) or "weak match")
+    where: dict[str, list[int]] = {}
+    for k, (_f, d) in enumerate(rows):
+        where.setdefault(d.name, []).append(k)
+    bonus: dict[int, tuple[float, str]] = {}
+    for k, names in enumerate(uses):
+        value = W_CALLEE * scores[k]
+        for j in (j for name in names for j in where.get(name, ()) if j != k):
+            if value > max(0.05, bonus.get(j, (0.0, ""))[0]):
+                bonus[j] = (value, f"`{rows[k][1].qualname}` uses it")
+    for j, (value, reason) in bonus.items():
+        scores[j] += value
+        why[j] = reason if why[j] == "weak match" else f"{why[j]}; {reason}"
+    for k, (f, _d) in enumerate(rows):
+        f.scores.append(round(scores[k], 9))
+        f.reasons.append(why[k])
 
 
 def pack_files(
-    read: Callable[[str], str | None], records: dict[str, FileRecord], localization: Localization, issue_text: str,
+    root: Path, records: dict[str, FileRecord], localization: Localization, issue_text: str,
     file_tokens: int, whole_tokens: int, pinned: Iterable[str] = (),
 ) -> list[FileContext]:
     """Pinned files whole, then the definitions of the ranked files that matter most, across files: each
@@ -263,7 +214,12 @@ def pack_files(
     spent on the first files alone. A file whose whole text costs little more than its excerpt (or fits
     ``whole_tokens`` once the definitions are chosen) is shown whole."""
     pinned = list(dict.fromkeys(pinned))
-    files = _candidates(read, records, localization, issue_text, pinned)
+    hits = {h.path: h for h in localization.files[:CANDIDATE_FILES]}
+    top = max((h.score for h in hits.values()), default=1.0) or 1.0
+    files = [_Candidate(rel, text, 1.0 if rel in pinned else max(hits[rel].score, 0.0) / top,
+                        "pinned" if rel in pinned else hits[rel].why, records[rel].definitions if rel in records else [])
+             for rel in dict.fromkeys([*pinned, *hits]) if (text := _read_text(root, rel)) is not None]
+    score_definitions(files, issue_text)
     left = file_tokens
     taken: list[_Candidate] = []  # the file of each excerpt choice, in the order made
 
@@ -317,13 +273,11 @@ def build_context_pack(
     on_event(Phase("indexing"))
     update_index(root, settings, on_event=on_event)
     snap = load_snapshot(root, settings)
-    records = snap.records
     on_event(Phase("localizing"))
-    localization = rank_files(list(records.values()), load_terms(root, settings), issue_text, top_k=CANDIDATE_FILES,
-                              graph=snap.graph)
-    files = pack_files(lambda rel: _read_text(root, rel), records, localization, issue_text, file_tokens,
-                       settings.context.whole_file_tokens, pinned)
+    localization = rank_files(snap, issue_text, top_k=CANDIDATE_FILES)
+    files = pack_files(root, snap.records, localization, issue_text, file_tokens, settings.context.whole_file_tokens,
+                       pinned)
     whole = [f.path for f in files if f.whole]
-    repo_map = render_map(snap.columns, budget=map_tokens, focus=[f.path for f in files], issue_text=issue_text,
-                          exclude=whole, graph=snap.graph).text if map_tokens > 0 else ""
+    repo_map = render_map(snap, budget=map_tokens, focus=[f.path for f in files], issue_text=issue_text,
+                          exclude=whole).text if map_tokens > 0 else ""
     return ContextPack(repo_map=repo_map, files=files, localization=localization)

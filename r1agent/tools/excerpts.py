@@ -30,22 +30,9 @@ class Span:
     text: str
 
 
-@dataclass(frozen=True)
-class Excerpt:
-    """What of one file is shown: its verbatim spans, and the text as the prompt holds it."""
-
-    spans: tuple[Span, ...]
-    text: str
-    chosen: tuple[str, ...]  # qualified names of the definitions shown whole, in the order they were chosen
-
-
 def marker_in(search_lines: Sequence[str]) -> tuple[int, int] | None:
     """The line range of the first elision marker quoted in a SEARCH, or None."""
-    for line in search_lines:
-        m = _MARKER.match(line)
-        if m:
-            return int(m[1]), int(m[2])
-    return None
+    return next(((int(m[1]), int(m[2])) for line in search_lines if (m := _MARKER.match(line))), None)
 
 
 def _merge(ranges: list[tuple[int, int]], n: int) -> list[tuple[int, int]]:
@@ -71,19 +58,11 @@ def render(lines: Sequence[str], ranges: list[tuple[int, int]]) -> tuple[str, tu
     for s in spans:
         if s.start > at:
             parts.append(MARKER.format(start=at, end=s.start - 1) + "\n")
-        text = s.text if s.text.endswith("\n") else s.text + "\n"
-        parts.append(text)
+        parts.append(s.text if s.text.endswith("\n") else s.text + "\n")
         at = s.end + 1
     if at <= n:
         parts.append(MARKER.format(start=at, end=n) + "\n")
     return "".join(parts), spans
-
-
-def _with_decorators(lines: Sequence[str], d: Definition) -> int:
-    start = d.start_line
-    while start > 1 and lines[start - 2].lstrip().startswith("@"):
-        start -= 1
-    return start
 
 
 def _parents(defs: Sequence[Definition], i: int) -> list[int]:
@@ -93,17 +72,21 @@ def _parents(defs: Sequence[Definition], i: int) -> list[int]:
             and (o.start_line, -o.end_line) < (d.start_line, -d.end_line)]
 
 
-def _class_header(defs: Sequence[Definition], j: int) -> tuple[int, int]:
-    """A container's own opening lines, up to its first member (at most CLASS_HEADER_LINES)."""
-    c = defs[j]
-    first = min((o.start_line for o in defs if c.start_line < o.start_line <= c.end_line), default=c.end_line + 1)
-    return c.start_line, min(first - 1, c.start_line + CLASS_HEADER_LINES - 1)
+def first_member(defs: Sequence[Definition], i: int) -> int:
+    """The first line of the first definition nested in definition ``i``, or the line after its end."""
+    d = defs[i]
+    return min((o.start_line for o in defs if d.start_line < o.start_line <= d.end_line), default=d.end_line + 1)
 
 
 def unit_span(lines: Sequence[str], defs: Sequence[Definition], i: int) -> list[tuple[int, int]]:
-    """What showing definition ``i`` takes: its lines (decorators too) and its enclosing classes' openings."""
-    d = defs[i]
-    return [(_with_decorators(lines, d), d.end_line), *(_class_header(defs, j) for j in _parents(defs, i))]
+    """What showing definition ``i`` takes: its lines (decorators too) and the opening lines of the classes
+    around it, up to their first member (at most CLASS_HEADER_LINES)."""
+    d, start = defs[i], defs[i].start_line
+    while start > 1 and lines[start - 2].lstrip().startswith("@"):
+        start -= 1
+    heads = [(defs[j].start_line, min(first_member(defs, j), defs[j].start_line + CLASS_HEADER_LINES) - 1)
+             for j in _parents(defs, i)]
+    return [(start, d.end_line), *heads]
 
 
 def header_span(defs: Sequence[Definition], n: int) -> tuple[int, int] | None:
@@ -115,15 +98,14 @@ def header_span(defs: Sequence[Definition], n: int) -> tuple[int, int] | None:
 
 def is_container(defs: Sequence[Definition], i: int) -> bool:
     """A class (or the like) with members: it is shown through its members, with its opening lines."""
-    d = defs[i]
-    return d.kind in _CONTAINERS and any(d.start_line < o.start_line <= d.end_line for o in defs)
+    return defs[i].kind in _CONTAINERS and first_member(defs, i) <= defs[i].end_line
 
 
 def excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definition], chosen: Sequence[int],
-            skeleton_tokens: int) -> Excerpt:
+            skeleton_tokens: int) -> tuple[str, tuple[Span, ...]]:
     """Definitions ``chosen`` (indices into ``defs``, best first) shown whole, with the module header and
     their classes' openings, then the first line of other definitions, outer ones first, within
-    ``skeleton_tokens`` more."""
+    ``skeleton_tokens`` more. Returns the text as the prompt holds it and the verbatim spans."""
     n = len(lines)
 
     def cost(ranges: list[tuple[int, int]]) -> int:
@@ -131,12 +113,9 @@ def excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definiti
         return sum(prefix[b] - prefix[a - 1] for a, b in merged) + 8 * (len(merged) + 1)  # a marker: ~8 tokens
 
     header = header_span(defs, n)
-    ranges: list[tuple[int, int]] = [header] if header else []
-    covered: set[int] = set()
-    for i in chosen:
-        ranges += unit_span(lines, defs, i)
-        d = defs[i]
-        covered |= {k for k, o in enumerate(defs) if d.start_line <= o.start_line and o.end_line <= d.end_line}
+    ranges = ([header] if header else []) + [r for i in chosen for r in unit_span(lines, defs, i)]
+    covered = {k for i in chosen for k, o in enumerate(defs)
+               if defs[i].start_line <= o.start_line and o.end_line <= defs[i].end_line}
     budget = cost(ranges) + skeleton_tokens
     for outer_only in (True, False):
         for i, d in enumerate(defs):
@@ -147,5 +126,4 @@ def excerpt(lines: Sequence[str], prefix: Sequence[int], defs: Sequence[Definiti
                 break
             ranges.append(line)
             covered.add(i)
-    body, spans = render(lines, ranges)
-    return Excerpt(spans=spans, text=body, chosen=tuple(defs[i].qualname for i in chosen))
+    return render(lines, ranges)

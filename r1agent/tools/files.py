@@ -28,8 +28,7 @@ SECRET_PATTERNS = (
 )
 VENDORED_DIRS = frozenset({
     "node_modules", "vendor", "_vendor", "vendored", "_vendored", "third_party", "third-party", "thirdparty",
-    "bower_components",
-    ".venv", "venv", "site-packages", "__pycache__", ".git", ".tox", ".nox", ".mypy_cache",
+    "bower_components", ".venv", "venv", "site-packages", "__pycache__", ".git", ".tox", ".nox", ".mypy_cache",
 })
 GENERATED_PATTERNS = (
     "*.min.js", "*.min.css", "*.bundle.js", "*_pb2.py", "*_pb2_grpc.py", "*.pb.go", "*.pb.cc", "*.pb.h",
@@ -46,9 +45,8 @@ class Skip:
 
 @dataclass
 class FileListing:
-    """Paths the index may read (repo-relative, sorted) and the ones left out, with why."""
+    """Paths the index may read (repo-relative, sorted, with their stat) and the ones left out, with why."""
 
-    paths: list[str] = field(default_factory=list)
     skipped: list[Skip] = field(default_factory=list)
     stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (mtime_ns, size)
 
@@ -63,9 +61,7 @@ def _repo_root(path_str: str) -> Path:
     path = Path(path_str)
     if not path.is_dir():
         raise RepoError(f"{path}: not a directory")
-    proc = subprocess.run(
-        ["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True,
-    )
+    proc = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RepoError(f"{path}: not a git repository")
     return Path(proc.stdout.strip()).resolve()
@@ -96,26 +92,20 @@ def _skip_reason_by_name(path: str) -> str | None:
     return None
 
 
-def _git_paths(root: Path) -> list[str]:
-    proc = subprocess.run(
-        ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-    )
-    if proc.returncode != 0:
-        raise RepoError(f"{root}: git ls-files failed: {proc.stderr.decode(errors='replace').strip()}")
-    return sorted({p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p})
-
-
-def list_files(root: Path, wanted: Callable[[str], bool] | None = None) -> FileListing:
+def list_files(root: Path, wanted: Callable[[str], bool]) -> FileListing:
     """Git's file list filtered by name; ``wanted(path)`` narrows it further (e.g. to known grammars).
 
     Content checks (binary, minified) happen when the file is read, in ``check_content``.
     """
+    proc = subprocess.run(["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                          capture_output=True)
+    if proc.returncode != 0:
+        raise RepoError(f"{root}: git ls-files failed: {proc.stderr.decode(errors='replace').strip()}")
     listing = FileListing()
     top = os.path.join(root, "")
-    for path in _git_paths(root):
+    for path in sorted({p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p}):
         reason = _skip_reason_by_name(path)
-        if reason is None and wanted is not None and not wanted(path):
+        if reason is None and not wanted(path):
             continue
         if reason is None:
             try:
@@ -129,7 +119,6 @@ def list_files(root: Path, wanted: Callable[[str], bool] | None = None) -> FileL
         if reason:
             listing.skipped.append(Skip(path, reason))
         else:
-            listing.paths.append(path)
             listing.stats[path] = (st.st_mtime_ns, st.st_size)
     return listing
 

@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -49,7 +50,6 @@ CREATE TABLE IF NOT EXISTS files (
     lang TEXT NOT NULL, syntax_errors INTEGER NOT NULL, defs BLOB NOT NULL, refs BLOB NOT NULL,
     terms BLOB NOT NULL, skip TEXT NOT NULL DEFAULT ''  -- defs, refs, terms (FileTerms): marshal data
 );
-CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
 
 
@@ -69,12 +69,6 @@ class FileTerms(NamedTuple):
 
     counts: dict[str, int]
     definitions: list[tuple[str, ...]]
-
-
-def _file_terms(parsed) -> FileTerms:
-    counts = Counter(terms_of_identifiers(parsed.identifiers))
-    return FileTerms(dict(counts), [tuple(map(sys.intern, definition_terms(d.name, d.qualname, d.signature)))
-                                    for d in parsed.definitions])
 
 
 @dataclass
@@ -98,11 +92,6 @@ def db_path(root: Path, settings: Settings) -> Path:
     return settings.cache_dir / "index" / f"{root.name}-{key}.sqlite"
 
 
-def _is_damage(error: sqlite3.DatabaseError) -> bool:
-    """A damaged or foreign file ("malformed", "not a database"), as opposed to a lock or an I/O error."""
-    return type(error) is sqlite3.DatabaseError
-
-
 def _discard(db: Path) -> None:
     """Delete a damaged index and everything beside it; it is only a cache of the work tree."""
     for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
@@ -110,41 +99,36 @@ def _discard(db: Path) -> None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    """The index's connection. A file an older version wrote is begun again: it is only a cache. A damaged
+    file raises ``sqlite3.DatabaseError``; ``update_index`` then discards it and builds it again."""
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.DatabaseError as e:
-        conn.close()
-        if not _is_damage(e):
-            raise
-        _discard(path)
-        conn = sqlite3.connect(path)
-        conn.execute("PRAGMA journal_mode=WAL")
-    # No fsync: the index is a cache of the work tree. An OS crash may cost it (it is then discarded or,
-    # when rows merely roll back, their stale stat makes the files parse again), never the user's work;
-    # and each change saves two fsyncs of ~8 ms.
-    conn.execute("PRAGMA synchronous=OFF")
-    try:
+        # No fsync: the index is a cache of the work tree. An OS crash may cost it (it is then discarded or,
+        # when rows merely roll back, their stale stat makes the files parse again), never the user's work.
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.executescript(_SCHEMA)
         row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-    except sqlite3.OperationalError:  # a new file: no tables yet
-        conn.executescript(_SCHEMA)
-        row = None
-    if row is None or row[0] != SCHEMA_VERSION:  # an older layout: start over, it is only a cache
-        conn.executescript("DROP TABLE files; DROP TABLE skipped; DROP TABLE IF EXISTS rendered; "
-                           "DROP TABLE IF EXISTS memo; DROP TABLE IF EXISTS blocks; DELETE FROM meta;")
-        conn.executescript(_SCHEMA)
-        path.with_suffix(".columns.pickle").unlink(missing_ok=True)  # older versions kept a snapshot file beside it
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        conn.commit()
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    if row is not None and row[0] != SCHEMA_VERSION:
+        conn.close()
+        _discard(path)
+        return _connect(path)
+    if row is None:  # a new file
+        with conn:
+            conn.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
     return conn
 
 
+@dataclass
 class Snapshot:
-    """Every parsed file as the index stores it (path order); records, columns and graph built on first use."""
+    """Every parsed file as the index stores it (path order); records, columns, graph and terms on first use."""
 
-    def __init__(self, rows: list[tuple[str, str, DefinitionColumns, ReferenceColumns, bool]]) -> None:
-        self.rows = rows
+    db: Path
+    rows: list[tuple[str, str, DefinitionColumns, ReferenceColumns, bool]]
 
     @cached_property
     def records(self) -> dict[str, FileRecord]:
@@ -160,68 +144,55 @@ class Snapshot:
     def graph(self) -> RefGraph:
         return link(self.columns)
 
-
-@dataclass(frozen=True)
-class _Job:
-    path: str
-    old_hash: str | None
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    """A worker's answer for one file: parsed (row set), unchanged (same hash), or skipped."""
-
-    path: str
-    hash: str = ""
-    mtime_ns: int = 0
-    size: int = 0
-    row: tuple | None = None
-    skip: str | None = None
+    @cached_property
+    def terms(self) -> dict[str, FileTerms]:
+        """Each parsed file's search terms, for lexical retrieval (read apart: the map does without them)."""
+        with closing(_connect(self.db)) as conn:
+            rows = conn.execute("SELECT path, terms FROM files WHERE skip = '' ORDER BY path")
+            return {p: FileTerms(*marshal.loads(terms)) for p, terms in rows}
 
 
 _NONE, _NOTHING = marshal.dumps(definition_columns([])), marshal.dumps(reference_columns({}))
+Outcome = tuple[str, tuple[str, int, int] | None, tuple | None]  # path, (hash, mtime_ns, size), rest of its row
 
 
-def _process_one(root: str, job: _Job) -> _Outcome:
-    full = os.path.join(root, job.path)
+def _process_one(root: str, path: str, old_hash: str | None) -> Outcome:
+    """A file's new row: no stat when it vanished or cannot be read, no row when its hash is unchanged."""
     try:
-        st = os.stat(full)
-        with open(full, "rb") as f:
+        st = os.stat(os.path.join(root, path))
+        with open(os.path.join(root, path), "rb") as f:
             data = f.read()
     except OSError:
-        return _Outcome(job.path)
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if digest == job.old_hash:
-        return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size)
-    reason, spec = check_content(data), language_for(job.path)
+        return path, None, None
+    stat = (hashlib.blake2b(data, digest_size=16).hexdigest(), st.st_mtime_ns, st.st_size)
+    if stat[0] == old_hash:
+        return path, stat, None
+    reason, spec = check_content(data), language_for(path)
     try:
         parsed = None if reason else parse_source(data, spec)
     except (ValueError, RuntimeError) as e:  # the grammar refused the bytes outright
         reason = f"unparseable: {type(e).__name__}"
-    if parsed is None:
-        # Kept as a row too, so an unchanged skipped file is not read again on the next run.
-        row = (job.path, digest, st.st_mtime_ns, st.st_size, "", 0, _NONE, _NOTHING, b"", reason)
-        return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row, skip=reason)
-    row = (
-        job.path, digest, st.st_mtime_ns, st.st_size, spec.grammar, int(parsed.syntax_errors),
-        marshal.dumps(definition_columns(parsed.definitions)), marshal.dumps(reference_columns(parsed.references)),
-        marshal.dumps(tuple(_file_terms(parsed))), "",
-    )
-    return _Outcome(job.path, digest, st.st_mtime_ns, st.st_size, row=row)
+    if parsed is None:  # kept as a row too, so an unchanged skipped file is not read again on the next run
+        return path, stat, ("", 0, _NONE, _NOTHING, b"", reason)
+    defs, refs = definition_columns(parsed.definitions), reference_columns(parsed.references)
+    terms = FileTerms(dict(Counter(terms_of_identifiers(parsed.identifiers))), [
+        tuple(map(sys.intern, definition_terms(d.name, d.qualname, d.signature))) for d in parsed.definitions])
+    return path, stat, (spec.grammar, int(parsed.syntax_errors), marshal.dumps(defs), marshal.dumps(refs),
+                        marshal.dumps(tuple(terms)), "")
 
 
-def _process_chunk(root: str, jobs: list[_Job]) -> list[_Outcome]:
-    return [_process_one(root, j) for j in jobs]
+def _process_chunk(root: str, jobs: list[tuple[str, str | None]]) -> list[Outcome]:
+    """Each (path, hash the index holds) job's outcome."""
+    return [_process_one(root, *job) for job in jobs]
 
 
-def _run_jobs(root: Path, jobs: list[_Job], workers: int) -> Iterator[list[_Outcome]]:
+def _run_jobs(root: Path, jobs: list[tuple[str, str | None]], workers: int) -> Iterator[list[Outcome]]:
     """Yield outcomes chunk by chunk; at most 2 chunks per worker are in flight at once."""
     # About 8 chunks per worker, so the last one to finish leaves little idle time on the others.
     size = max(4, min(CHUNK_FILES, -(-len(jobs) // (8 * workers))))
     chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     if workers <= 1 or len(jobs) < INLINE_BELOW:
-        for chunk in chunks:
-            yield _process_chunk(str(root), chunk)
+        yield from (_process_chunk(str(root), chunk) for chunk in chunks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = set()
@@ -229,10 +200,8 @@ def _run_jobs(root: Path, jobs: list[_Job], workers: int) -> Iterator[list[_Outc
             pending.add(pool.submit(_process_chunk, str(root), chunk))
             if len(pending) >= 2 * workers:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield fut.result()
-        for fut in pending:
-            yield fut.result()
+                yield from (fut.result() for fut in done)
+        yield from (fut.result() for fut in pending)
 
 
 def update_index(
@@ -247,7 +216,7 @@ def update_index(
     try:
         report = _update(root, listing, db, workers, on_event)
     except sqlite3.DatabaseError as e:
-        if not _is_damage(e):
+        if type(e) is not sqlite3.DatabaseError:  # a lock or an I/O error, not a damaged or foreign file
             raise
         _discard(db)  # damaged on disk (say, by an OS crash): build it again
         report = _update(root, listing, db, workers, on_event)
@@ -256,90 +225,47 @@ def update_index(
 
 
 def _update(root: Path, listing: FileListing, db: Path, workers: int, on_event: EventSink) -> IndexReport:
+    """Read (and parse when the hash moved) each file whose stat moved, writing the rows in one transaction."""
     report = IndexReport(skipped=list(listing.skipped))
-    conn = _connect(db)
-    try:
-        # path -> ((mtime_ns, size), skip reason, syntax errors): all an unchanged file needs.
-        known = {r[0]: ((r[1], r[2]), r[3], r[4])
-                 for r in conn.execute("SELECT path, mtime_ns, size, skip, syntax_errors FROM files")}
+    with closing(_connect(db)) as conn, conn:
+        # path -> ((mtime_ns, size), hash, skip reason, syntax errors): all an unchanged file needs.
+        known = {r[0]: ((r[1], r[2]), *r[3:])
+                 for r in conn.execute("SELECT path, mtime_ns, size, hash, skip, syntax_errors FROM files")}
         gone = [p for p in known if p not in listing.stats]
-        moved = [p for p, st in listing.stats.items() if p not in known or known[p][0] != st]
-        # The old hash decides whether a file whose stat moved really changed; only those rows are read.
-        old = dict(_rows(conn, "SELECT path, hash FROM files WHERE path IN ({})", [p for p in moved if p in known]))
-        jobs = [_Job(p, old.get(p)) for p in sorted(moved)]
-        status = {p: row[1:] for p, row in known.items()}  # path -> (skip reason, syntax errors)
-        if jobs or gone:
-            _apply_jobs(conn, root, jobs, gone, workers, report, status, on_event)
-        # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
-        report.skipped += [Skip(p, st[0]) for p, st in status.items() if st[0]]
-        report.skipped.sort(key=lambda s: s.path)
-        skips = [(s.path, s.reason) for s in report.skipped]
-        if skips != conn.execute("SELECT path, reason FROM skipped ORDER BY path").fetchall():
-            with conn:  # written only on change: a warm run stays read-only
-                conn.execute("DELETE FROM skipped")
-                conn.executemany("INSERT INTO skipped VALUES (?, ?)", skips)
-        report.removed = len(gone)
-        report.files = sum(1 for st in status.values() if not st[0])
-        report.syntax_errors = sum(1 for st in status.values() if st[1])
-    finally:
-        conn.close()
-    return report
-
-
-def _rows(conn: sqlite3.Connection, sql: str, keys: list[str], batch: int = 500) -> Iterator[tuple]:
-    """Rows of ``sql`` for ``keys`` bound into its ``IN ({})``, in batches under SQLite's variable limit."""
-    for i in range(0, len(keys), batch):
-        part = keys[i:i + batch]
-        yield from conn.execute(sql.format(",".join("?" * len(part))), part)
-
-
-def _delete_rows(conn: sqlite3.Connection, paths: list[str]) -> None:
-    conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
-
-
-def _apply_jobs(
-    conn: sqlite3.Connection, root: Path, jobs: list[_Job], gone: list[str], workers: int, report: IndexReport,
-    status: dict[str, tuple[str, int]], on_event: EventSink,
-) -> None:
-    """Read (and parse when the hash moved) each job's file, writing its row in one transaction."""
-    done = 0
-    with conn:
-        _delete_rows(conn, gone)
-        for p in gone:
-            status.pop(p, None)
+        if gone:  # a warm run writes nothing
+            conn.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in gone])
+        status = {p: row[2:] for p, row in known.items() if p in listing.stats}  # path -> (skip reason, errors)
+        # A file whose stat moved is read; its old hash decides whether it really changed.
+        jobs = [(p, known[p][1] if p in known else None) for p, st in sorted(listing.stats.items())
+                if p not in known or known[p][0] != st]
+        done = 0
         for outcomes in _run_jobs(root, jobs, workers):
-            for o in outcomes:
-                if o.row is None and o.hash:
-                    conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (o.mtime_ns, o.size, o.path))
-                elif o.row is None:  # vanished or unreadable between listing and reading
-                    _delete_rows(conn, [o.path])
-                    status.pop(o.path, None)
-                else:
-                    if not o.skip:
-                        report.parsed.append(o.path)
-                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", o.row)
-                    row = o.row  # (path, hash, mtime_ns, size, lang, syntax_errors, defs, refs, terms, skip)
-                    status[o.path] = (row[9], row[5])
+            for path, stat, row in outcomes:
+                if stat is None:  # vanished or unreadable between listing and reading
+                    conn.execute("DELETE FROM files WHERE path = ?", (path,))
+                    status.pop(path, None)
+                elif row is None:
+                    conn.execute("UPDATE files SET mtime_ns=?, size=? WHERE path=?", (*stat[1:], path))
+                else:  # (lang, syntax_errors, defs, refs, terms, skip)
+                    conn.execute("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", (path, *stat, *row))
+                    status[path] = (row[5], row[1])
+                    if not row[5]:
+                        report.parsed.append(path)
             done += len(outcomes)
             on_event(Progress("indexing", done, len(jobs)))
+    # Content skips (binary, not UTF-8, unparseable) persist with their file rows.
+    report.skipped = sorted(report.skipped + [Skip(p, st[0]) for p, st in status.items() if st[0]],
+                            key=lambda s: s.path)
+    report.removed = len(gone)
+    report.files = sum(1 for st in status.values() if not st[0])
+    report.syntax_errors = sum(1 for st in status.values() if st[1])
+    return report
 
 
 def load_snapshot(repo: Path, settings: Settings) -> Snapshot:
     """The repo's records as of the last ``update_index``; the columns and graph follow from them."""
-    conn = _connect(db_path(repo_root(repo), settings))
-    try:
+    db = db_path(repo_root(repo), settings)
+    with closing(_connect(db)) as conn:
         rows = conn.execute("SELECT path, lang, defs, refs, syntax_errors FROM files WHERE skip = '' ORDER BY path")
         # In path order (SQLite compares UTF-8 bytes: code point order, as Python sorts).
-        return Snapshot([(p, lang, marshal.loads(d), marshal.loads(r), bool(e)) for p, lang, d, r, e in rows])
-    finally:
-        conn.close()
-
-
-def load_terms(repo: Path, settings: Settings) -> dict[str, FileTerms]:
-    """Each parsed file's search terms, for lexical retrieval."""
-    conn = _connect(db_path(repo_root(repo), settings))
-    try:
-        rows = conn.execute("SELECT path, terms FROM files WHERE skip = '' ORDER BY path")
-        return {p: FileTerms(*marshal.loads(terms)) for p, terms in rows}
-    finally:
-        conn.close()
+        return Snapshot(db, [(p, lang, marshal.loads(d), marshal.loads(r), bool(e)) for p, lang, d, r, e in rows])

@@ -22,27 +22,14 @@ class LanguageSpec:
     query: str
 
 
-_PY = LanguageSpec("python", "python")
-_JS = LanguageSpec("javascript", "javascript")
-_TS = LanguageSpec("typescript", "typescript")
-_TSX = LanguageSpec("tsx", "typescript")
-_GO = LanguageSpec("go", "go")
-_RS = LanguageSpec("rust", "rust")
-_JAVA = LanguageSpec("java", "java")
-_C = LanguageSpec("c", "c")
-_CPP = LanguageSpec("cpp", "cpp")
-
-EXTENSIONS: dict[str, LanguageSpec] = {
-    ".py": _PY, ".pyi": _PY,
-    ".js": _JS, ".jsx": _JS, ".mjs": _JS, ".cjs": _JS,
-    ".ts": _TS, ".mts": _TS, ".cts": _TS, ".tsx": _TSX,
-    ".go": _GO,
-    ".rs": _RS,
-    ".java": _JAVA,
-    # .h is shared by C and C++; the C++ grammar parses both, so headers get the richer one.
-    ".c": _C, ".h": _CPP,
-    ".cc": _CPP, ".cpp": _CPP, ".cxx": _CPP, ".hpp": _CPP, ".hh": _CPP, ".hxx": _CPP,
-}
+# (grammar in the language pack, query file, extensions). .h is shared by C and C++; the C++ grammar parses
+# both, so headers get the richer one.
+EXTENSIONS: dict[str, LanguageSpec] = {ext: LanguageSpec(grammar, query) for grammar, query, exts in [
+    ("python", "python", ".py .pyi"), ("javascript", "javascript", ".js .jsx .mjs .cjs"),
+    ("typescript", "typescript", ".ts .mts .cts"), ("tsx", "typescript", ".tsx"), ("go", "go", ".go"),
+    ("rust", "rust", ".rs"), ("java", "java", ".java"), ("c", "c", ".c"),
+    ("cpp", "cpp", ".h .cc .cpp .cxx .hpp .hh .hxx"),
+] for ext in exts.split()}
 
 
 def language_for(path: str) -> LanguageSpec | None:

@@ -16,10 +16,9 @@ import numpy as np
 
 from r1agent.events import EventSink, Phase, ignore
 from r1agent.settings import Settings
-from r1agent.tools.graph import RefGraph, boost, build_graph
-from r1agent.tools.index import FileRecord, FileTerms, load_snapshot, load_terms, update_index
+from r1agent.tools.graph import boost, pagerank
+from r1agent.tools.index import FileTerms, Snapshot, load_snapshot, update_index
 from r1agent.tools.mentions import find_mentions, match_path
-from r1agent.tools.rank import pagerank
 from r1agent.tools.terms import bm25, query_counts, split_identifier, terms
 
 # Weights of the signals in a file's score; each signal is first scaled to [0, 1].
@@ -107,11 +106,9 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else values
 
 
-def rank_files(
-    records: list[FileRecord], file_terms: dict[str, FileTerms], issue_text: str, top_k: int = 10,
-    graph: RefGraph | None = None,
-) -> Localization:
+def rank_files(snap: Snapshot, issue_text: str, top_k: int = 10) -> Localization:
     """The pure ranking step: index contents and issue text in, ranked files and symbols out."""
+    records = list(snap.records.values())
     if not records:
         return Localization()
     paths = [r.path for r in records]
@@ -120,7 +117,7 @@ def rank_files(
     query = [t for t in terms(issue_text) if t not in ISSUE_NOISE]
     reasons: list[list[str]] = [[] for _ in range(n)]
 
-    terms_of = [file_terms[p] for p in paths]
+    terms_of = [snap.terms[p] for p in paths]
     words = np.fromiter((sum(t.counts.values()) for t in terms_of), dtype=np.float64, count=n)
     sym_rows = [(i, d) for i, r in enumerate(records) for d in r.definitions]
     def_file = np.fromiter((i for i, _d in sym_rows), dtype=np.int64, count=len(sym_rows))
@@ -130,30 +127,29 @@ def rank_files(
 
     mentions = find_mentions(issue_text)
     mention = np.zeros(n)
+
+    def credit(p: str, weight: float, reason: str) -> None:
+        mention[index[p]] += weight
+        reasons[index[p]].append(reason)
+
     for mp in sorted(mentions.paths):
         for p in match_path(mp, paths):
-            mention[index[p]] += W_PATH
-            reasons[index[p]].append(f"path {mp} named in issue")
+            credit(p, W_PATH, f"path {mp} named in issue")
     for frame in mentions.frames:
         for p in match_path(frame.path, paths):
-            mention[index[p]] += W_FRAME
-            reasons[index[p]].append(f"stack frame {p}:{frame.line}")
-    # Dotted names (pkg.module.Class) may name a module path.
+            credit(p, W_FRAME, f"stack frame {p}:{frame.line}")
+    # Dotted names (pkg.module.Class) may name a module path: the shortest prefix that is one counts.
     for ident in sorted(i for i in mentions.identifiers if "." in i):
-        as_path = ident.replace(".", "/")
-        for k in range(as_path.count("/"), 0, -1):
-            hits = match_path(as_path.rsplit("/", k)[0] + ".py", paths) if k else []
-            if hits:
-                for p in hits:
-                    mention[index[p]] += W_PATH / 2
-                    reasons[index[p]].append(f"module {ident.rsplit('.', k)[0]} named in issue")
-                break
+        modules = (ident.rsplit(".", k)[0] for k in range(ident.count("."), 0, -1))
+        module, hits = next(((m, h) for m in modules if (h := match_path(m.replace(".", "/") + ".py", paths))),
+                            ("", []))
+        for p in hits:
+            credit(p, W_PATH / 2, f"module {module} named in issue")
     definers: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(records):
-        for d in r.definitions:
-            definers[d.name].append(i)
-            if d.qualname != d.name:
-                definers[d.qualname].append(i)
+    for i, d in sym_rows:
+        definers[d.name].append(i)
+        if d.qualname != d.name:
+            definers[d.qualname].append(i)
     named: dict[int, list[str]] = defaultdict(list)
     for ident in sorted(mentions.identifiers):
         where = sorted(set(definers.get(ident, ())))
@@ -167,17 +163,13 @@ def rank_files(
     base = W_FILE_TEXT * file_bm25 + W_SYMBOLS * best_sym + mention
     # The graph spreads relevance from the strongest candidates to the files they use or are used by.
     names = frozenset(mentions.identifiers)
-    graph = boost(graph, names) if graph is not None else build_graph(records, boosted=names)
+    graph = boost(snap.graph, names)
     seeds = {paths[i]: float(base[i]) for i in np.argsort(-base, kind="stable")[:20] if base[i] > 0}
     graph_score = _scaled(pagerank(graph, seeds)) if seeds else np.zeros(n)
     prior = _scaled(np.sqrt(pagerank(graph)))
     size = _scaled(np.log1p(words))
     total = base + W_GRAPH * graph_score + W_PRIOR * prior + W_SIZE * size
-    for i, p in enumerate(paths):
-        if _is_test(p):
-            total[i] *= TEST_FACTOR
-        elif _is_peripheral(p):
-            total[i] *= PERIPHERAL_FACTOR
+    total *= [TEST_FACTOR if _is_test(p) else PERIPHERAL_FACTOR if _is_peripheral(p) else 1.0 for p in paths]
 
     order = sorted(np.flatnonzero(total > 0).tolist(), key=lambda i: (-round(float(total[i]), 9), paths[i]))[:top_k]
     hits = []
@@ -207,5 +199,4 @@ def localize(
     """Update the index of ``repo`` and rank its files for ``issue_text``."""
     on_event(Phase("localizing"))
     update_index(repo, settings, on_event=on_event)
-    snap = load_snapshot(repo, settings)
-    return rank_files(list(snap.records.values()), load_terms(repo, settings), issue_text, top_k, graph=snap.graph)
+    return rank_files(load_snapshot(repo, settings), issue_text, top_k)

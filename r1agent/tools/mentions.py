@@ -6,8 +6,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from r1agent.errors import InputError
-
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _PATH = re.compile(r"[\w./\\-]+\.[A-Za-z]{1,5}\b")
 # Python: File "x/y.py", line 12, in func   |   JS/Go/Java/Rust: at fn (path/file.ts:12:3), file.go:12
@@ -31,42 +29,21 @@ class Mentions:
     frames: list[Frame] = field(default_factory=list)
 
 
-def read_issue(path) -> str:
-    """The text of an issue file; an InputError when it is missing, binary, or empty."""
-    try:
-        data = open(path, "rb").read()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read issue file: {e.strerror}") from None
-    if b"\0" in data[:8192]:
-        raise InputError(f"{path}: issue file is binary, expected text")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: issue file is not UTF-8 text") from None
-    if not text.strip():
-        raise InputError(f"{path}: issue file is empty")
-    return text
-
-
-def _code_like(word: str, quoted: bool) -> bool:
-    return quoted or "_" in word or "." in word or (any(c.isupper() for c in word[1:]) and any(c.islower() for c in word))
+def _code_like(word: str) -> bool:
+    return "_" in word or "." in word or (any(c.isupper() for c in word[1:]) and any(c.islower() for c in word))
 
 
 def find_mentions(text: str) -> Mentions:
     m = Mentions()
-    quoted = set(re.findall(r"`([^`\n]{1,120})`", text))
-    for q in quoted:
-        m.identifiers.update(w for w in _IDENT.findall(q) for w in [w, *w.split(".")] if len(w) > 2)
+    for quoted in set(re.findall(r"`([^`\n]{1,120})`", text)):  # anything quoted counts as code
+        m.identifiers.update(w for w in _IDENT.findall(quoted) for w in [w, *w.split(".")] if len(w) > 2)
     for word in _IDENT.findall(text):
-        if _code_like(word, False) and len(word) > 2:
+        if _code_like(word) and len(word) > 2:
             m.identifiers.add(word)
             m.identifiers.update(p for p in word.split(".") if len(p) > 2)
-    for path in _PATH.findall(text):
-        m.paths.add(path.replace("\\", "/").lstrip("./"))
-    for fpath, line, func in _PY_FRAME.findall(text):
-        m.frames.append(Frame(fpath.replace("\\", "/"), int(line), func))
-    for fpath, line in _GENERIC_FRAME.findall(text):
-        m.frames.append(Frame(fpath.replace("\\", "/"), int(line)))
+    m.paths.update(path.replace("\\", "/").lstrip("./") for path in _PATH.findall(text))
+    m.frames += [Frame(fpath.replace("\\", "/"), int(line), func) for fpath, line, func in _PY_FRAME.findall(text)]
+    m.frames += [Frame(fpath.replace("\\", "/"), int(line)) for fpath, line in _GENERIC_FRAME.findall(text)]
     return m
 
 

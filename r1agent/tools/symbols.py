@@ -56,43 +56,26 @@ def _signature(node: tree_sitter.Node, source: bytes) -> str:
     return head if len(head) <= _SIGNATURE_CHARS else head[: _SIGNATURE_CHARS - 1] + "…"
 
 
-def _impl_name(node: tree_sitter.Node, source: bytes) -> str | None:
-    """The type a Rust ``impl`` block or a Go method receiver belongs to."""
-    if node.type == "impl_item":
-        t = node.child_by_field_name("type")
-        return source[t.start_byte:t.end_byte].decode("utf-8", "replace") if t else None
-    return None
-
-
 @cache
-def _kind_ranks(spec: LanguageSpec) -> dict[str, int]:
-    """Each definition kind's rank: the kind of the earliest pattern wins when several tag one node."""
-    ranks: dict[str, int] = {}
-    for capture in _DEF_CAPTURE.findall(query_source(spec)):
-        ranks.setdefault(capture, len(ranks))
-    return ranks
-
-
-@cache
-def _query(spec: LanguageSpec) -> tree_sitter.Query:
-    return tree_sitter.Query(get_language(spec.grammar), query_source(spec))
+def _query(spec: LanguageSpec) -> tuple[tree_sitter.Query, dict[str, int]]:
+    """The language's tags query, and each definition capture's rank: when several patterns tag one node,
+    the kind of the earliest wins."""
+    text = query_source(spec)
+    ranks = {capture: k for k, capture in enumerate(dict.fromkeys(_DEF_CAPTURE.findall(text)))}
+    return tree_sitter.Query(get_language(spec.grammar), text), ranks
 
 
 def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
     """Definitions (with spans, signatures, nesting) and reference counts of one file's bytes."""
-    tree = parser(spec.grammar).parse(source)
-    root = tree.root_node
-    ranks = _kind_ranks(spec)
-    caps = tree_sitter.QueryCursor(_query(spec)).captures(root)
+    root = parser(spec.grammar).parse(source).root_node
+    query, ranks = _query(spec)
+    caps = tree_sitter.QueryCursor(query).captures(root)
     # Two patterns may capture one name (a call and an attribute): count each position once.
-    ref_at = {n.start_byte: n.text.decode("utf-8", "replace") for n in caps.get("ref", [])}
-    refs = Counter(ref_at.values())
+    refs = Counter({n.start_byte: n.text.decode("utf-8", "replace") for n in caps.get("ref", [])}.values())
     tagged: dict[int, tuple[tree_sitter.Node, str]] = {}  # def node id -> (node, kind of its earliest pattern)
-    for key, nodes in caps.items():
-        if key in ranks:
-            for node in nodes:
-                if node.id not in tagged or ranks[key] < ranks["def." + tagged[node.id][1]]:
-                    tagged[node.id] = (node, key[4:])
+    for key in sorted((key for key in caps if key in ranks), key=ranks.__getitem__):
+        for node in caps[key]:
+            tagged.setdefault(node.id, (node, key[4:]))
     found: dict[int, tuple[tree_sitter.Node, str, str]] = {}  # def node id -> (node, kind, name)
     scope: dict[int, list[str]] = {}  # def node id -> outer names written in the name (C++ ns::K::m)
     for name_node in sorted(caps.get("name", []), key=lambda n: n.start_byte):
@@ -116,28 +99,17 @@ def parse_source(source: bytes, spec: LanguageSpec) -> ParsedFile:
             if p.id in found:
                 outer.append(found[p.id][2])
                 outer_kinds.append(found[p.id][1])
-            else:
-                impl = _impl_name(p, source)
-                if impl:
-                    outer.append(impl)
-                    outer_kinds.append("impl")
+            elif p.type == "impl_item" and (impl := p.child_by_field_name("type")) is not None:
+                outer.append(source[impl.start_byte:impl.end_byte].decode("utf-8", "replace"))  # Rust: impl T
+                outer_kinds.append("impl")
             p = p.parent
         if kind == "function" and outer_kinds and outer_kinds[0] in _CONTAINERS:
             kind = "method"
-        if kind == "method" and spec.grammar == "go":
-            recv = node.child_by_field_name("receiver")
-            if recv is not None:
-                # "(s *Server[T])" -> "Server": the last name before any type parameters.
-                rtype = re.findall(r"[A-Za-z_]\w*", recv.text.decode("utf-8", "replace").split("[", 1)[0])
-                if rtype:
-                    outer = [rtype[-1]]
-        qual = ".".join([*reversed(outer), name])
-        signature = _signature(node, source)
-        definitions.append(Definition(
-            name=name, kind=kind, qualname=qual,
-            start_line=node.start_point[0] + 1, end_line=node.end_point[0] + 1,
-            signature=signature,
-        ))
+        if kind == "method" and spec.grammar == "go" and (recv := node.child_by_field_name("receiver")) is not None:
+            # "(s *Server[T])" -> "Server": the last name before any type parameters.
+            outer = re.findall(r"[A-Za-z_]\w*", recv.text.decode("utf-8", "replace").split("[", 1)[0])[-1:] or outer
+        definitions.append(Definition(name, kind, ".".join([*reversed(outer), name]), node.start_point[0] + 1,
+                                      node.end_point[0] + 1, _signature(node, source)))
     definitions.sort(key=lambda d: (d.start_line, d.end_line, d.name))
     return ParsedFile(definitions=definitions, references=dict(refs),
                       identifiers=identifiers(source.decode("utf-8", "replace")), syntax_errors=root.has_error)

@@ -38,10 +38,7 @@ def _expand(ident: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1 << 16)
 def split_identifier(ident: str) -> tuple[str, ...]:
     """``parseHTTPResponse_v2`` -> ``["parse", "http", "response", "v2"]`` (parts of 2+ chars)."""
-    parts: list[str] = []
-    for chunk in ident.split("_"):
-        parts.extend(p.lower() for p in _CAMEL.findall(chunk))
-    return tuple(p for p in parts if len(p) > 1)
+    return tuple(p.lower() for chunk in ident.split("_") for p in _CAMEL.findall(chunk) if len(p) > 1)
 
 
 def identifiers(text: str) -> list[str]:
@@ -51,10 +48,7 @@ def identifiers(text: str) -> list[str]:
 
 def terms_of_identifiers(idents: list[str]) -> list[str]:
     """Search terms from identifiers: each whole, plus its parts when it has several."""
-    out: list[str] = []
-    for ident, count in Counter(idents).items():
-        out.extend(_expand(ident) * count)
-    return out
+    return [t for ident, count in Counter(idents).items() for t in _expand(ident) * count]
 
 
 def terms(text: str) -> list[str]:
@@ -71,10 +65,8 @@ def query_counts(docs: Sequence[Sequence[str]], query: set[str]) -> dict[str, np
     """Per query term, its count in each of ``docs``."""
     counts = {q: np.zeros(len(docs)) for q in query}
     for k, doc in enumerate(docs):
-        if not query.isdisjoint(doc):
-            for t in doc:
-                if t in query:
-                    counts[t][k] += 1
+        for t in query.intersection(doc):
+            counts[t][k] = doc.count(t)
     return counts
 
 

@@ -90,6 +90,22 @@ def test_a_large_file_shows_its_relevant_function_verbatim_and_the_rest_as_skele
     assert "excerpts: `parse_duration`" in big.why
 
 
+def test_a_file_with_form_feeds_is_excerpted_at_its_real_line_numbers(tmp_path):
+    # Older code (sympy, the stdlib) puts ^L between sections; str.splitlines counts it as a line break.
+    source = _big_module().replace("\n\n\ndef helper_", "\n\x0c\n\ndef helper_")
+    repo = write_repo(tmp_path / "timekit", {"timekit/big.py": source, "timekit/__init__.py": ""})
+    pack = build_context_pack(repo, ISSUE, Settings(cache_dir=tmp_path / "cache"))
+    big = next(f for f in pack.files if f.path == "timekit/big.py")
+    lines = source.split("\n")
+    target_start = source[:source.index(TARGET)].count("\n") + 1
+    shown = next(s for s in big.spans if s.start <= target_start <= s.end)
+    assert "\x0c" in source and TARGET in shown.text
+    assert shown.text.rstrip("\n") == "\n".join(lines[shown.start - 1:shown.end])
+    for marker in (ln for ln in big.text.split("\n") if ln.startswith("⋮ lines ")):
+        a, b = map(int, marker.split()[2].split("-"))
+        assert "\n".join(lines[a - 1:b]) not in big.text  # the hidden lines are those the marker names
+
+
 def test_a_search_taken_from_a_shown_span_applies(big_repo):
     repo, settings = big_repo
     big = next(f for f in build_context_pack(repo, ISSUE, settings).files if f.path == "timekit/big.py")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -202,6 +203,24 @@ def test_an_updated_index_gives_the_records_and_graph_of_a_fresh_build(make_repo
         assert kept.columns.names == built.columns.names
         assert all(np.array_equal(getattr(kept.graph, f), getattr(built.graph, f)) for f in ("src", "dst", "weight"))
     assert "f7" not in kept.columns.names and "pkg/m9.py" not in kept.records and "Fresh" in kept.columns.names
+
+
+def test_an_index_an_older_version_wrote_is_begun_again(make_repo, tmp_path):
+    repo = make_repo({f"m{i}.py": f"def f{i}():\n    return f{i + 1}()\n" for i in range(5)})
+    settings = Settings(cache_dir=tmp_path / "cache")
+    update_index(repo, settings)
+    db = db_path(repo.resolve(), settings)
+    with sqlite3.connect(db) as conn:  # an older layout: another schema tag, a table this version never made
+        conn.execute("UPDATE meta SET value = 'old' WHERE key = 'schema'")
+        conn.execute("CREATE TABLE rendered (key TEXT)")
+    conn.close()
+    report = update_index(repo, settings)
+    assert report.files == 5 and len(report.parsed) == 5
+    with sqlite3.connect(db) as conn:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (index.SCHEMA_VERSION,)
+    conn.close()
+    assert tables == {"meta", "files"}
 
 
 @pytest.mark.parametrize("damage", ["garbage", "torn"])

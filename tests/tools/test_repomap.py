@@ -11,11 +11,10 @@ import pytest
 from testkit import write_repo
 
 from r1agent.settings import Settings
-from r1agent.tools import index, rank
+from r1agent.tools import index
 from r1agent.tools.columns import Columns
-from r1agent.tools.graph import boost, link
+from r1agent.tools.graph import DAMPING, boost, link, pagerank, rank_definitions
 from r1agent.tools.index import FileRecord, load_snapshot, update_index
-from r1agent.tools.rank import pagerank
 from r1agent.tools.repomap import build_repo_map
 from r1agent.tools.symbols import Definition
 from r1agent.tools.tokens import estimate_tokens
@@ -148,12 +147,12 @@ def test_pagerank_is_the_walks_stationary_rank_to_within_its_tolerance(project, 
     restart /= restart.sum()
     dangling = (out == 0).astype(float)
     assert dangling.sum() >= 2
-    d = rank.DAMPING
+    d = DAMPING
     exact = np.linalg.solve(np.eye(n) - d * moves - d * np.outer(restart, dangling), (1 - d) * restart)
     ranks = pagerank(graph, personal)
     assert ranks.sum() == pytest.approx(1.0, abs=1e-9)
     # Steps shrink by at most d each, so the walk stops within TOLERANCE * d / (1 - d) of the limit:
-    # 6e-6, where maps first changed at ~1e-4 (see rank.TOLERANCE).
+    # 6e-6, where maps first changed at ~1e-4 (see graph.TOLERANCE).
     assert np.abs(ranks - exact).sum() < 1e-5
     first, second = np.argsort(-exact)[:2]
     assert exact[first] > exact[second] + 1e-3 and int(np.argmax(ranks)) == first
@@ -199,7 +198,7 @@ def test_each_definition_scores_the_rank_flowing_along_edges_named_after_it(tmp_
         for k, (f, name) in enumerate(zip(cols.def_file().tolist(), cols.def_name.tolist(), strict=True)):
             into = (graph.dst == f) & (graph.ident == name)
             expected[k] = (file_rank[graph.src[into]] * graph.weight[into] / out[graph.src[into]]).sum()
-        scores = rank.rank_definitions(graph, file_rank)
+        scores = rank_definitions(graph, file_rank)
         assert (expected > 0).sum() > 20
         assert scores == pytest.approx(expected, rel=1e-12, abs=0)
 
@@ -219,6 +218,6 @@ def test_edges_weigh_the_root_of_the_reference_count_split_among_definers_and_le
     edges = {(graph.paths[s], graph.paths[d], graph.names[i]): w for s, d, i, w in
              zip(graph.src.tolist(), graph.dst.tolist(), graph.ident.tolist(), graph.weight.tolist(), strict=True)}
     expected = {("a.py", "b.py", "helper"): 3.0, ("a.py", "b.py", "shared"): 1.0, ("a.py", "d.py", "shared"): 1.0,
-                ("a.py", "b.py", "get"): 0.1}  # "get" says little (names.says_little)
+                ("a.py", "b.py", "get"): 0.1}  # "get" says little (graph.says_little)
     expected |= {("a.py", f"c{i}.py", "common"): 0.1 / 6 for i in range(6)}
     assert edges == pytest.approx(expected)
