@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -118,10 +119,7 @@ class _Candidate:
     @cached_property
     def prefix(self) -> list[int]:
         """Tokens of the lines before each line: the estimate is additive."""
-        out = [0]
-        for line in self.lines:
-            out.append(out[-1] + estimate_tokens(line))
-        return out
+        return list(accumulate(map(estimate_tokens, self.lines), initial=0))
 
     def opening_cost(self) -> int:
         head = header_span(self.defs, len(self.lines))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -221,3 +222,32 @@ def test_edges_weigh_the_root_of_the_reference_count_split_among_definers_and_le
                 ("a.py", "b.py", "get"): 0.1}  # "get" says little (graph.says_little)
     expected |= {("a.py", f"c{i}.py", "common"): 0.1 / 6 for i in range(6)}
     assert edges == pytest.approx(expected)
+
+
+_REPORT_COLLECTOR = ("import atexit, gc, sys; from r1agent.cli import main; "
+                     "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr)); "
+                     "sys.argv = ['r1agent', *sys.argv[1:]]; main()")
+
+
+@pytest.mark.parametrize(("command", "frozen"), [(["map"], True), (["config", "show"], False)])
+def test_only_an_index_reading_command_ends_without_the_collectors_last_pass(project, tmp_path, command, frozen):
+    repo, _ = project
+    env = {**os.environ, "R1AGENT_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", _REPORT_COLLECTOR, "-C", str(repo), *command],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"frozen {frozen}" in proc.stderr
+    assert proc.stdout.startswith("pkg/core.py:\n") is frozen
+
+
+def test_an_index_reading_command_in_process_leaves_the_collector_as_it_found_it(project, capsys):
+    import gc
+
+    from r1agent.cli import main
+
+    repo, _ = project
+    before = gc.get_freeze_count()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-C", str(repo), "map", "--budget", "150"])
+    assert exit_info.value.code == 0 and "pkg/" in capsys.readouterr().out
+    assert gc.isenabled() and gc.get_freeze_count() == before
