@@ -11,7 +11,8 @@ For each case the repo is checked out at the fix's parent, the pack is built as 
   changed line is shown whole (a line outside any function counts as itself);
 - tokens: the pack's size (map plus code), median and maximum.
 The old pack (whole files in rank order within 12k tokens, as before excerpts existed) is scored in the
-same run. The gold diffs only score packs; nothing here tunes what the agent sends.
+same run, and so is the ceiling that the localizer leaves any packer: every candidate file shown whole,
+whatever it costs. What the ceiling misses, only better ranking can show. The gold diffs only score packs; nothing here tunes what the agent sends.
 Sets: "lite" is ../shared/swebench/lite-dev.jsonl (mirrors under R1AGENT_SWEBENCH_MIRRORS, default
 ~/mirrors, as owner__name.git); "tuning" and "heldout" are bench/data's localization cases (commit
 messages as issues; mirrors under R1AGENT_MIRRORS, default /work/.mirror/<owner>+<name>/repo).
@@ -34,7 +35,7 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from r1agent.settings import Settings
-from r1agent.tools.context import build_context_pack
+from r1agent.tools.context import CANDIDATE_FILES, build_context_pack
 from r1agent.tools.index import load_snapshot
 from r1agent.tools.localize import rank_files
 from r1agent.tools.repomap import render_map
@@ -182,7 +183,9 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
         if not tg:
             continue
         old_files, old_tokens = old_pack(root, settings, case.issue)
-        for label, files, tokens in (("new", pack.files, pack.tokens), ("old", old_files, old_tokens)):
+        every = [OldFile(h.path, [_S(1, 10**9)]) for h in pack.localization.files[:CANDIDATE_FILES]]
+        for label, files, tokens in (("new", pack.files, pack.tokens), ("old", old_files, old_tokens),
+                                     ("ceiling", every, 0)):
             vis = visible_sets(files)
             lines = [seen(vis, p, ln, ln) for p, hunks in tg.items() for ls, _ in hunks for ln in ls]
             defs_ok = all(seen(vis, p, a, b) for p, hunks in tg.items() for _, need in hunks for a, b in need)
@@ -226,6 +229,9 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
     print(f"{'all':26} {n:>3}  {nl:6.2f} / {ol:4.2f}  {nd:5.2f} / {od:4.2f}  {nt:7.0f} / {ot:5.0f}")
     print(f"lines visible: new {nl:.3f}, old {ol:.3f} ({nl / max(ol, 1e-9):.2f}x)")
     print(f"every hunk's definition shown: new {nd:.3f}, old {od:.3f}")
+    cl, cd, _, _ = agg(per_repo.values(), "ceiling")
+    print(f"ceiling (all {CANDIDATE_FILES} candidate files whole): lines visible {cl:.3f}, every hunk's definition "
+          f"{cd:.3f}; the new pack reaches {nl / max(cl, 1e-9):.0%} and {nd / max(cd, 1e-9):.0%} of it")
     print(f"pack tokens: new median {nt:.0f}, max {nmax}; old median {ot:.0f}, max {omax}")
     misses = [w for m in per_repo.values() for w in m["misses"]]
     print("definitions not shown, by cause: " + ", ".join(

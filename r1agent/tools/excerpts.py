@@ -82,8 +82,10 @@ def unit_span(lines: Sequence[str], defs: Sequence[Definition], i: int) -> list[
     """What showing definition ``i`` takes: its lines (decorators too) and the opening lines of the classes
     around it, up to their first member (at most CLASS_HEADER_LINES)."""
     d, start = defs[i], defs[i].start_line
-    while start > 1 and lines[start - 2].lstrip().startswith("@"):
-        start -= 1
+    indent, k = len(lines[start - 1]) - len(lines[start - 1].lstrip()), start - 1
+    while k >= 1 and (text := lines[k - 1].lstrip()) and (  # up through decorators, which may span lines
+            (deeper := len(lines[k - 1]) - len(text) > indent) or text[0] in "@)]}"):
+        start, k = (k if text[0] == "@" and not deeper else start), k - 1
     heads = [(defs[j].start_line, min(first_member(defs, j), defs[j].start_line + CLASS_HEADER_LINES) - 1)
              for j in _parents(defs, i)]
     return [(start, d.end_line), *heads]

@@ -177,6 +177,33 @@ def test_a_helper_that_the_named_function_calls_is_shown_though_the_issue_never_
     assert "`parse_duration` uses it" in dict(big.chosen)["_unit_seconds"]
 
 
+def test_a_chosen_function_is_shown_with_all_of_its_decorators_even_one_that_spans_lines(tmp_path):
+    """click and pytest decorators often span lines; an edit of their arguments needs them shown."""
+    before = "def _ready():\n    return True\n\n\n@_ready\ndef other():\n    pass\n\n\n"
+    command = textwrap.dedent('''\
+        @click.command("routes")
+        @click.option(
+            "--sort",
+            type=click.Choice(("endpoint", "rule")),
+        )
+        @with_appcontext
+        def routes_command(sort):
+            """Show the routes."""
+            return sorted_routes(sort)
+    ''')
+    text = _module("Cli", before + command, 300) + "".join(_helper(i) for i in range(300, 500))
+    repo = write_repo(tmp_path / "clikit", {"clikit/cli.py": text, "clikit/__init__.py": ""})
+    pack = build_context_pack(repo, "`routes_command` cannot sort by methods", Settings(cache_dir=tmp_path / "cache"))
+    cli = next(f for f in pack.files if f.path == "clikit/cli.py")
+    assert not cli.whole and "routes_command" in dict(cli.chosen)
+    start = text[:text.index(command)].count("\n") + 1
+    assert any(s.start <= start and command in s.text for s in cli.spans)
+    assert "\n@_ready\ndef other():\n    pass\n" not in cli.text  # the walk up stops at the code above
+    answer = ("clikit/cli.py\n```python\n<<<<<<< SEARCH\n    type=click.Choice((\"endpoint\", \"rule\")),\n=======\n"
+              "    type=click.Choice((\"endpoint\", \"methods\", \"rule\")),\n>>>>>>> REPLACE\n```\n")
+    assert apply_answer(answer, repo).ok
+
+
 def _feedback(i: int) -> str:
     return f"Your answer did not fix the issue yet (failed).\nTest output (tail):\n```\n{'E   assert 1 == 2 ' * 60}{i}\n```\n"
 
