@@ -17,7 +17,7 @@ MARKER = "⋮ lines {start}-{end} not shown"
 _MARKER = re.compile(r"^\s*⋮ lines (\d+)-(\d+) not shown\s*$")
 FILL_GAP = 2  # hidden runs this short are shown instead: a marker would cost as much and hide code
 HEADER_LINES = 40  # the top of a module (imports, constants) shown with its first excerpt, at most
-CLASS_HEADER_LINES = 12  # a class's own lines before its first member, shown with any member
+CLASS_HEADER_LINES = 60  # a class's lines before its first member (docstring, attributes), shown with any member
 _CONTAINERS = {"class", "struct", "interface", "trait", "enum", "impl", "module"}
 
 

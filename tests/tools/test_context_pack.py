@@ -204,6 +204,18 @@ def test_a_chosen_function_is_shown_with_all_of_its_decorators_even_one_that_spa
     assert apply_answer(answer, repo).ok
 
 
+def test_a_method_is_shown_with_its_class_opening_the_docstring_and_the_attributes_before_its_first_method(tmp_path):
+    doc = "".join(f"    :param option_{i}: what option {i} does.\n" for i in range(30))
+    opening = f'class Table:\n    """A table.\n\n{doc}    """\n\n    default_width = 80\n    separator = " | "\n\n'
+    methods = "".join(f"    def column_{i}(self, rows):\n        return [r[{i}] for r in rows]\n\n" for i in range(400))
+    text = '"""Tables."""\n\n\n' + opening + methods + "    def render(self, rows):\n        return self.separator\n"
+    repo = write_repo(tmp_path / "tabkit", {"tabkit/table.py": text, "tabkit/__init__.py": ""})
+    pack = build_context_pack(repo, "`Table.render` ignores default_width", Settings(cache_dir=tmp_path / "cache"))
+    table = next(f for f in pack.files if f.path == "tabkit/table.py")
+    assert not table.whole and "Table.render" in dict(table.chosen)
+    assert opening.rstrip() in table.text and "    def render(self, rows):\n" in table.text
+
+
 def _feedback(i: int) -> str:
     return f"Your answer did not fix the issue yet (failed).\nTest output (tail):\n```\n{'E   assert 1 == 2 ' * 60}{i}\n```\n"
 
