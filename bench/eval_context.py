@@ -14,7 +14,7 @@ The old pack (whole files in rank order within 12k tokens, as before excerpts ex
 same run, and so is the ceiling that the localizer leaves any packer: every candidate file shown whole,
 whatever it costs. What the ceiling misses, only better ranking can show. The gold diffs only score packs; nothing here tunes what the agent sends.
 Sets: "lite" is ../shared/swebench/lite-dev.jsonl (mirrors under R1AGENT_SWEBENCH_MIRRORS, default
-~/mirrors, as owner__name.git); "tuning" and "heldout" are bench/data's localization cases (commit
+~/mirrors, as owner__name.git); "tuning", "heldout" and "large" are bench/data's localization cases (commit
 messages as issues; mirrors under R1AGENT_MIRRORS, default /work/.mirror/<owner>+<name>/repo).
 """
 
@@ -66,7 +66,8 @@ def lite_cases() -> list[Case]:
 
 
 def localization_cases(which: str) -> list[Case]:
-    path = HERE / "data" / ("localize_cases.json" if which == "tuning" else "localize_heldout.json")
+    path = HERE / "data" / {"tuning": "localize_cases.json", "heldout": "localize_heldout.json",
+                            "large": "localize_large.json"}[which]
     out = []
     for c in json.loads(path.read_text()):
         mirror = MIRRORS / c["repo"].replace("/", "+") / "repo"
@@ -242,11 +243,11 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["lite", "tuning", "heldout"], action="append")
+    ap.add_argument("--set", choices=["lite", "tuning", "heldout", "large"], action="append")
     ap.add_argument("--limit", type=int, help="score only the first N cases of each set")
     ap.add_argument("--work", type=Path, help="keep checkouts and indexes here (default: a temp dir)")
     args = ap.parse_args()
-    for which in args.set or ["lite", "tuning", "heldout"]:
+    for which in args.set or ["lite", "tuning", "heldout", "large"]:
         cases = lite_cases() if which == "lite" else localization_cases(which)
         if args.work:
             args.work.mkdir(parents=True, exist_ok=True)

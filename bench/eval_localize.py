@@ -3,9 +3,10 @@
     .venv/bin/python bench/eval_localize.py --build heldout   # pick cases from the fetched mirrors -> bench/data/
     .venv/bin/python bench/eval_localize.py [--set tuning|heldout]   # check out each fix's parent, rank, score
 
-Two sets: "tuning" (the projects the ranking weights were tuned on) and "heldout" (five other projects,
+Three sets: "tuning" (the projects the ranking weights were tuned on), "heldout" (five other projects,
 picked after the weights were frozen and never used to change them), so the held-out figures say
-how the ranking does on code it has not seen.
+how the ranking does on code it has not seen, and "large" (five of SWE-bench's repos, with their
+large files, from before their first SWE-bench Lite instance: a tuning set that looks like lite).
 
 A case is a commit whose message describes a bug fix, paired with the non-test source files it
 modified (its gold files). The issue text given to both rankers is the commit message. Mirrors are
@@ -41,8 +42,15 @@ SETS = {
     "heldout": (HERE / "data" / "localize_heldout.json", [
         "pallets/flask", "pallets/werkzeug", "Textualize/rich", "encode/starlette", "benoitc/gunicorn",
     ]),
+    # Large files, as SWE-bench's repos have: fixes made before each project's first SWE-bench Lite
+    # instance (BEFORE), so that no case is one of the fixes lite-dev scores.
+    "large": (HERE / "data" / "localize_large.json", [
+        "sympy/sympy", "sphinx-doc/sphinx", "pytest-dev/pytest", "pydata/xarray", "astropy/astropy",
+    ]),
 }
-PER_PROJECT = 30
+BEFORE = {"sympy/sympy": "2016-06-01", "sphinx-doc/sphinx": "2020-04-01", "pytest-dev/pytest": "2019-03-01",
+          "pydata/xarray": "2019-09-01", "astropy/astropy": "2017-11-01"}
+PER_PROJECT = {"large": 20}  # cases a project gives its set; 30 where not named
 _FIX = re.compile(r"\b(fix|fixes|fixed|fixing|bug|bugfix)\b", re.I)
 _NOT_A_BUG = re.compile(r"\b(typo|typos|docs?|documentation|changelog|lint|flake8|mypy|pre-commit|ci|test suite|tests?)\b", re.I)
 _TRAILER = re.compile(r"^(signed-off-by|co-authored-by|reviewed-by|cherry picked)", re.I)
@@ -64,9 +72,10 @@ def _is_source(path: str) -> bool:
         and not parts[-1].startswith(("test_", "conftest")) and parts[-1] != "setup.py"
 
 
-def pick_cases(project: str) -> list[dict]:
+def pick_cases(project: str, per_project: int = 30) -> list[dict]:
     mirror = MIRRORS / project.replace("/", "+") / "repo"
-    log = git(mirror, "log", "--no-merges", "--format=%x1e%H %P%x1f%B%x1f", "--name-status", "HEAD")
+    before = [f"--before={BEFORE[project]}"] if project in BEFORE else []
+    log = git(mirror, "log", *before, "--no-merges", "--format=%x1e%H %P%x1f%B%x1f", "--name-status", "HEAD")
     found = []
     for entry in log.split("\x1e")[1:]:
         head, body, files = entry.split("\x1f")
@@ -83,8 +92,8 @@ def pick_cases(project: str) -> list[dict]:
             continue
         found.append({"repo": project, "commit": shas[0], "parent": shas[1], "message": message, "gold": gold})
     found.reverse()  # oldest first; then an even spread over the project's history
-    step = max(1, len(found) // PER_PROJECT)
-    return found[::step][:PER_PROJECT]
+    step = max(1, len(found) // per_project)
+    return found[::step][:per_project]
 
 
 def bm25_files(root: Path, paths: list[str], issue: str) -> list[str]:
@@ -145,12 +154,12 @@ def run(cases: list[dict], work: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", choices=sorted(SETS), help="pick this set's cases from the mirrors and write them")
-    ap.add_argument("--set", choices=sorted(SETS), action="append", help="evaluate this set (default: both)")
+    ap.add_argument("--set", choices=sorted(SETS), action="append", help="evaluate this set (default: all)")
     ap.add_argument("--work", type=Path, help="keep checkouts and index here (default: a temp dir)")
     args = ap.parse_args()
     if args.build:
         path, projects = SETS[args.build]
-        cases = [c for p in projects for c in pick_cases(p)]
+        cases = [c for p in projects for c in pick_cases(p, PER_PROJECT.get(args.build, 30))]
         path.write_text(json.dumps(cases, indent=1) + "\n")
         print(f"wrote {len(cases)} cases to {path}")
         return
