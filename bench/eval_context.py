@@ -12,10 +12,11 @@ For each case the repo is checked out at the fix's parent, the pack is built as 
 - tokens: the pack's size (map plus code), median and maximum.
 The old pack (whole files in rank order within 12k tokens, as before excerpts existed) is scored in the
 same run, and so is the ceiling that the localizer leaves any packer: every candidate file shown whole,
-whatever it costs. What the ceiling misses, only better ranking can show. The gold diffs only score packs; nothing here tunes what the agent sends.
+whatever it costs. What the ceiling misses, only better ranking can show. The gold diffs only score
+packs; nothing here tunes what the agent sends.
 Sets: "lite" is ../shared/swebench/lite-dev.jsonl (mirrors under R1AGENT_SWEBENCH_MIRRORS, default
-~/mirrors, as owner__name.git); "tuning", "heldout" and "large" are bench/data's localization cases (commit
-messages as issues; mirrors under R1AGENT_MIRRORS, default /work/.mirror/<owner>+<name>/repo).
+~/mirrors, as owner__name.git); the others are eval_localize.py's sets, bench/data's localization cases
+(commit messages as issues; mirrors under R1AGENT_MIRRORS, default /work/.mirror/<owner>+<name>/repo).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval_localize import SETS
 from unidiff import PatchSet
 
 from r1agent.settings import Settings
@@ -66,10 +68,8 @@ def lite_cases() -> list[Case]:
 
 
 def localization_cases(which: str) -> list[Case]:
-    path = HERE / "data" / {"tuning": "localize_cases.json", "heldout": "localize_heldout.json",
-                            "large": "localize_large.json"}[which]
     out = []
-    for c in json.loads(path.read_text()):
+    for c in json.loads(SETS[which][0].read_text()):
         mirror = MIRRORS / c["repo"].replace("/", "+") / "repo"
         diff = subprocess.run(["git", "--git-dir", str(mirror), "diff", c["parent"], c["commit"], "--", *c["gold"]],
                               capture_output=True, text=True, errors="replace").stdout if mirror.exists() else ""
@@ -243,11 +243,11 @@ def run(name: str, cases: list[Case], work: Path, limit: int | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", choices=["lite", "tuning", "heldout", "large"], action="append")
+    ap.add_argument("--set", choices=["lite", *SETS], action="append")
     ap.add_argument("--limit", type=int, help="score only the first N cases of each set")
     ap.add_argument("--work", type=Path, help="keep checkouts and indexes here (default: a temp dir)")
     args = ap.parse_args()
-    for which in args.set or ["lite", "tuning", "heldout", "large"]:
+    for which in args.set or ["lite", *SETS]:
         cases = lite_cases() if which == "lite" else localization_cases(which)
         if args.work:
             args.work.mkdir(parents=True, exist_ok=True)

@@ -34,23 +34,22 @@ from r1agent.tools.localize import rank_files
 
 HERE = Path(__file__).parent
 MIRRORS = Path(os.environ.get("R1AGENT_MIRRORS", "/work/.mirror"))
-SETS = {
+SETS = {  # name: (cases file, projects, cases a project gives)
     "tuning": (HERE / "data" / "localize_cases.json", [
         "pallets/click", "psf/requests", "marshmallow-code/marshmallow", "encode/httpx",
         "python-attrs/attrs", "pallets/jinja",
-    ]),
+    ], 30),
     "heldout": (HERE / "data" / "localize_heldout.json", [
         "pallets/flask", "pallets/werkzeug", "Textualize/rich", "encode/starlette", "benoitc/gunicorn",
-    ]),
+    ], 30),
     # Large files, as SWE-bench's repos have: fixes made before each project's first SWE-bench Lite
     # instance (BEFORE), so that no case is one of the fixes lite-dev scores.
     "large": (HERE / "data" / "localize_large.json", [
         "sympy/sympy", "sphinx-doc/sphinx", "pytest-dev/pytest", "pydata/xarray", "astropy/astropy",
-    ]),
+    ], 20),
 }
 BEFORE = {"sympy/sympy": "2016-06-01", "sphinx-doc/sphinx": "2020-04-01", "pytest-dev/pytest": "2019-03-01",
           "pydata/xarray": "2019-09-01", "astropy/astropy": "2017-11-01"}
-PER_PROJECT = {"large": 20}  # cases a project gives its set; 30 where not named
 _FIX = re.compile(r"\b(fix|fixes|fixed|fixing|bug|bugfix)\b", re.I)
 _NOT_A_BUG = re.compile(r"\b(typo|typos|docs?|documentation|changelog|lint|flake8|mypy|pre-commit|ci|test suite|tests?)\b", re.I)
 _TRAILER = re.compile(r"^(signed-off-by|co-authored-by|reviewed-by|cherry picked)", re.I)
@@ -72,7 +71,7 @@ def _is_source(path: str) -> bool:
         and not parts[-1].startswith(("test_", "conftest")) and parts[-1] != "setup.py"
 
 
-def pick_cases(project: str, per_project: int = 30) -> list[dict]:
+def pick_cases(project: str, per_project: int) -> list[dict]:
     mirror = MIRRORS / project.replace("/", "+") / "repo"
     before = [f"--before={BEFORE[project]}"] if project in BEFORE else []
     log = git(mirror, "log", *before, "--no-merges", "--format=%x1e%H %P%x1f%B%x1f", "--name-status", "HEAD")
@@ -158,8 +157,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="keep checkouts and index here (default: a temp dir)")
     args = ap.parse_args()
     if args.build:
-        path, projects = SETS[args.build]
-        cases = [c for p in projects for c in pick_cases(p, PER_PROJECT.get(args.build, 30))]
+        path, projects, per_project = SETS[args.build]
+        cases = [c for p in projects for c in pick_cases(p, per_project)]
         path.write_text(json.dumps(cases, indent=1) + "\n")
         print(f"wrote {len(cases)} cases to {path}")
         return
